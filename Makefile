@@ -1,0 +1,44 @@
+# PAGEMAP_SCAN series: build, boot and test harness.  See README.md.
+CONFIG ?= base
+SERIES ?= all
+export SERIES
+
+.PHONY: all run shell check check-harness tree export kernel selftests tools initramfs guest clean
+
+all: guest
+
+tree:
+	scripts/tree
+
+export:
+	scripts/export
+
+kernel: tree
+	scripts/build-kernel $(CONFIG)
+
+selftests: tree
+	@[ -f build/headers/include/linux/fs.h ] || scripts/build-kernel base
+	scripts/build-selftests
+
+tools: selftests
+	$(MAKE) -C tools OUT=$(CURDIR)/build/tools HDR=$(CURDIR)/build/headers/include
+
+initramfs: selftests tools
+	scripts/mkinitramfs
+
+guest: kernel initramfs
+
+run: guest
+	scripts/vm-run --config $(CONFIG) --label run -- scan-demo
+
+shell: guest
+	scripts/vm-run --config $(CONFIG) --shell
+
+check:
+	scripts/check
+
+check-harness: guest
+	scripts/check-harness
+
+clean:
+	rm -rf build/base build/debug build/logs build/selftests build/tools build/initramfs* build/headers build/bisect*

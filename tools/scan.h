@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Shared helpers for our PAGEMAP_SCAN programs. */
+#ifndef SCAN_H
+#define SCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/fs.h>
+
+#ifndef PAGEMAP_SCAN
+#error "linux/fs.h has no PAGEMAP_SCAN: build against the series' headers (build/headers/include)"
+#endif
+
+/* Open /proc/<pid>/pagemap ("self" when pid is 0); exits with a message on failure. */
+int scan_open(int pid);
+
+/*
+ * One PAGEMAP_SCAN call.  Returns the number of regions, or -1 with errno
+ * set; *walk_end receives where the kernel stopped.
+ */
+long scan_call(int fd, uint64_t flags, void *start, size_t len,
+	       struct page_region *vec, size_t vec_len, uint64_t max_pages,
+	       uint64_t required, uint64_t anyof, uint64_t excluded,
+	       uint64_t ret_mask, uint64_t *walk_end);
+
+/* Categories as text, e.g. "softdirty|present". */
+const char *scan_bits(uint64_t bitmap);
+
+#endif
