@@ -19,40 +19,10 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 static size_t psz, npages, stride;
 static char *mem;
-
-static uint64_t now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static void fail(const char *what)
-{
-	fprintf(stderr, "error: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static size_t parse(const char *s, const char *name, size_t lo, size_t hi)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || end == s || v < lo || v > hi) {
-		fprintf(stderr, "error: %s must be a number in [%zu, %zu], not '%s'\n",
-			name, lo, hi, s);
-		exit(2);
-	}
-	return v;
-}
 
 static size_t write_dirty(void)
 {
@@ -82,18 +52,9 @@ static size_t pagemap_dirty(int pm)
 	return dirty;
 }
 
-static size_t scan_dirty(int pm, uint64_t flags, struct page_region *vec, size_t vec_len)
+static size_t dirty_pages(int pm, uint64_t flags, struct page_region *vec, size_t vec_len)
 {
-	size_t pages = 0;
-	long n, i;
-
-	n = scan_call(pm, flags, mem, npages * psz, vec, vec_len, 0,
-		      PAGE_IS_SOFTDIRTY, 0, 0, PAGE_IS_SOFTDIRTY, NULL);
-	if (n < 0)
-		fail("PAGEMAP_SCAN");
-	for (i = 0; i < n; i++)
-		pages += vec[i].len / psz;
-	return pages;
+	return scan_dirty(pm, flags, mem, npages * psz, vec, vec_len, NULL);
 }
 
 /* The userspace alternative: write-protect, and unprotect on the first write. */
@@ -161,7 +122,7 @@ int main(int argc, char **argv)
 		fail("allocate the test range");
 	madvise(mem, npages * psz, MADV_NOHUGEPAGE);
 	memset(mem, 1, npages * psz);
-	scan_dirty(pm, PAGEMAP_SOFTDIRTY_CLEAR, vec, vec_len);
+	dirty_pages(pm, PAGEMAP_SOFTDIRTY_CLEAR, vec, vec_len);
 
 	printf("%zu MiB, %zu pages, every %zu-th page written\n\n", mb, npages, stride);
 	printf("| %-34s | %12s | %14s | %7s |\n", "operation", "insn/page", "insn/dirty pg", "found");
@@ -171,11 +132,11 @@ int main(int argc, char **argv)
 	row("first writes after clear (faults)", t, ndirty, ndirty);
 	t = now(); found = pagemap_dirty(pm); t = now() - t;
 	row("read /proc/self/pagemap", t, found, ndirty);
-	t = now(); found = scan_dirty(pm, 0, vec, vec_len); t = now() - t;
+	t = now(); found = dirty_pages(pm, 0, vec, vec_len); t = now() - t;
 	row("PAGEMAP_SCAN GET", t, found, ndirty);
-	t = now(); found = scan_dirty(pm, PAGEMAP_SOFTDIRTY_CLEAR, vec, vec_len); t = now() - t;
+	t = now(); found = dirty_pages(pm, PAGEMAP_SOFTDIRTY_CLEAR, vec, vec_len); t = now() - t;
 	row("PAGEMAP_SCAN GET+CLEAR", t, found, ndirty);
-	t = now(); found = scan_dirty(pm, 0, vec, vec_len); t = now() - t;
+	t = now(); found = dirty_pages(pm, 0, vec, vec_len); t = now() - t;
 	row("PAGEMAP_SCAN GET after clear", t, found, 0);
 	write_dirty();
 	t = now(); clear_refs(); t = now() - t;

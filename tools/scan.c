@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "scan.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 int scan_open(int pid)
@@ -66,4 +68,56 @@ const char *scan_bits(uint64_t bitmap)
 		strcat(buf, names[i]);
 	}
 	return buf[0] ? buf : "-";
+}
+
+size_t scan_dirty(int fd, uint64_t flags, void *start, size_t len,
+		  struct page_region *vec, size_t vec_len, long *regions)
+{
+	size_t bytes = 0;
+	uint64_t end;
+	long n, i;
+
+	n = scan_call(fd, flags, start, len, vec, vec_len, 0,
+		      PAGE_IS_SOFTDIRTY, 0, 0, PAGE_IS_SOFTDIRTY, &end);
+	if (n < 0)
+		fail("PAGEMAP_SCAN");
+	if (end != (uintptr_t)start + len) {
+		fprintf(stderr, "error: PAGEMAP_SCAN stopped early: %zu regions are not enough\n",
+			vec_len);
+		exit(1);
+	}
+	for (i = 0; i < n; i++)
+		bytes += vec[i].len;
+	if (regions)
+		*regions = n;
+	return bytes / sysconf(_SC_PAGESIZE);
+}
+
+uint64_t now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+void fail(const char *what)
+{
+	fprintf(stderr, "error: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+size_t parse(const char *s, const char *name, size_t lo, size_t hi)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || !isdigit((unsigned char)*s) || *end || v < lo || v > hi) {
+		fprintf(stderr, "error: %s must be a number in [%zu, %zu], not '%s'\n",
+			name, lo, hi, s);
+		exit(2);
+	}
+	return v;
 }

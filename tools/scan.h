@@ -26,4 +26,25 @@ long scan_call(int fd, uint64_t flags, void *start, size_t len,
 /* Categories as text, e.g. "softdirty|present". */
 const char *scan_bits(uint64_t bitmap);
 
+/*
+ * GET the soft-dirty pages of [start, start + len) in one PAGEMAP_SCAN call
+ * with @flags (e.g. 0 or PAGEMAP_SOFTDIRTY_CLEAR).  Returns the number of
+ * pages; *regions (unless NULL) receives the number of regions.  Exits with
+ * a message if the call fails or @vec is too short for a complete scan.
+ */
+size_t scan_dirty(int fd, uint64_t flags, void *start, size_t len,
+		  struct page_region *vec, size_t vec_len, long *regions);
+
+/*
+ * CLOCK_MONOTONIC in ns: guest instructions when QEMU runs with
+ * -icount shift=0,sleep=off.
+ */
+uint64_t now(void);
+
+/* Print "error: WHAT: strerror(errno)" and exit 1. */
+void fail(const char *what) __attribute__((noreturn));
+
+/* @s as a number in [lo, hi], or a message naming @name and exit 2. */
+size_t parse(const char *s, const char *name, size_t lo, size_t hi);
+
 #endif
