@@ -41,4 +41,4 @@ check-harness: guest
 	scripts/check-harness
 
 clean:
-	rm -rf build/base build/debug build/logs build/selftests build/tools build/initramfs* build/headers build/bisect* build/static-*
+	rm -rf build/base build/debug build/logs build/selftests build/tools build/initramfs* build/headers build/bisect* build/main-only* build/static-*
