@@ -3,7 +3,7 @@ CONFIG ?= base
 SERIES ?= all
 export SERIES
 
-.PHONY: all run shell check check-harness tree export kernel selftests tools initramfs guest clean
+.PHONY: all run shell check check-harness bench bench-smoke tree export kernel selftests tools initramfs guest clean
 
 all: guest
 
@@ -39,6 +39,13 @@ check:
 
 check-harness: guest
 	scripts/check-harness
+
+# The guest is built (incrementally) first, so a fresh clone can run it.
+bench: guest
+	scripts/bench
+
+bench-smoke: guest
+	scripts/bench --smoke
 
 clean:
 	rm -rf build/base build/debug build/logs build/selftests build/tools build/initramfs* build/headers build/bisect* build/main-only* build/static-*

@@ -41,7 +41,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -107,10 +106,7 @@ static uint64_t rng;
 
 static size_t rnd(size_t n)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng % n;
+	return xorshift(&rng) % n;
 }
 
 /* Store to each page (a store only: a load first would add a read fault). */
@@ -137,24 +133,6 @@ static double timed_write(char *mem, size_t pages)
 
 	write_pages(mem, pages);
 	return (double)(now() - t) / pages;
-}
-
-/* VMAs overlapping [mem, mem + pages), counted in /proc/self/maps */
-static size_t count_vmas(char *mem, size_t pages)
-{
-	unsigned long lo, hi, start = (uintptr_t)mem, end = start + pages * psz;
-	FILE *f = fopen("/proc/self/maps", "r");
-	char *line = NULL;
-	size_t cap = 0, n = 0;
-
-	if (!f)
-		fail("open /proc/self/maps");
-	while (getline(&line, &cap, f) > 0)
-		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && lo < end && hi > start)
-			n++;
-	free(line);
-	fclose(f);
-	return n;
 }
 
 /*
@@ -292,12 +270,12 @@ static void exp_churn(double *v, size_t pages, size_t clears)
 	rng = SEED;
 	write_pages(mem, pages);
 	memset(written, 1, pages);
-	last = count_vmas(mem, pages);
+	last = count_vmas(mem, pages * psz);
 	v[CH_VMAS_BEFORE] = v[CH_VMAS_MAX] = last;
 	for (i = 0; i < clears; i++) {
 		cost[i] = churn_step(mem, pages, written);
 		total += cost[i];
-		vmas = count_vmas(mem, pages);
+		vmas = count_vmas(mem, pages * psz);
 		if (vmas > last)
 			v[CH_SPLITS] += vmas - last;
 		if (vmas > v[CH_VMAS_MAX])
@@ -369,7 +347,7 @@ static void merge_fresh_page(double *v, size_t half)
 	write_pages(mem, pages);
 	clear(mem, pages);
 	map_fresh_page(mem + pages * psz);
-	v[MG_REMAP_VMAS] = count_vmas(mem, pages + 1);
+	v[MG_REMAP_VMAS] = count_vmas(mem, (pages + 1) * psz);
 	v[MG_REMAP_DIRTY] = dirty(mem, pages + 1, NULL);
 	v[MG_REMAP_TRUE] = 0;
 	unmap_range(mem, pages);
@@ -389,7 +367,7 @@ static void merge_mprotect(double *v, size_t half)
 	clear(mem, half);
 	protect(mem + half * psz, half, PROT_READ);
 	protect(mem + half * psz, half, PROT_READ | PROT_WRITE);
-	v[MG_MPROT_VMAS] = count_vmas(mem, pages);
+	v[MG_MPROT_VMAS] = count_vmas(mem, pages * psz);
 	v[MG_MPROT_DIRTY] = dirty(mem, pages, NULL);
 	v[MG_MPROT_TRUE] = half;
 	unmap_range(mem, pages);
@@ -401,21 +379,11 @@ static void merge_mprotect(double *v, size_t half)
  */
 static void enter_mode(void)
 {
-	char *page;
-
-	if (!mode)
+	if (!mode || !scan_enter_nrr(pm))
 		return;
-	page = mmap(NULL, psz, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (page == MAP_FAILED)
-		fail("mmap scratch page");
-	if (scan_call(pm, PAGEMAP_SOFTDIRTY_CLEAR | mode, page, psz,
-		      NULL, 0, 0, 0, 0, 0, 0, NULL) < 0) {
-		if (errno == EINVAL)
-			exit(EXIT_UNSUPPORTED);
-		fail("PAGEMAP_SCAN with PAGEMAP_NO_REUSED_REGIONS");
-	}
-	munmap(page, psz);
+	if (errno == EINVAL)
+		exit(EXIT_UNSUPPORTED);
+	fail("PAGEMAP_SCAN with PAGEMAP_NO_REUSED_REGIONS");
 }
 
 static void measure(struct results *r, const size_t nkm[3])
@@ -472,21 +440,13 @@ static int collect(int in, pid_t pid, struct results *r)
 static void run_mode(uint64_t child_mode, const size_t nkm[3], struct results *r)
 {
 	const char *name = child_mode ? "flag" : "default";
-	int fds[2], rc;
+	int fd, rc;
 	pid_t pid;
 
-	fflush(stdout);
-	if (pipe(fds))
-		fail("pipe");
-	pid = fork();
-	if (pid < 0)
-		fail("fork");
-	if (!pid) {
-		close(fds[0]);
-		child(fds[1], child_mode, nkm);
-	}
-	close(fds[1]);
-	rc = collect(fds[0], pid, r);
+	pid = fork_piped(&fd);
+	if (!pid)
+		child(fd, child_mode, nkm);
+	rc = collect(fd, pid, r);
 	if (rc == EXIT_UNSUPPORTED) {
 		fprintf(stderr, "PAGEMAP_NO_REUSED_REGIONS not supported by this kernel\n");
 		exit(EXIT_UNSUPPORTED);
@@ -548,24 +508,6 @@ static void print_notes(void)
 	       "may map PTEs writable without a write fault; the flag keeps the faults.\n"
 	       "3(a): the +1 is the fresh page, never touched; 1(VMAs): lines of\n"
 	       "/proc/self/maps overlapping the range (guard pages keep it apart).\n");
-}
-
-/*
- * Identical runs must give identical numbers, but page-table and VMA-tree
- * work depends on the addresses: run with ASLR off (re-exec, as setarch -R).
- */
-static void no_aslr(char **argv)
-{
-	int pers = personality(0xffffffff);
-
-	if (pers == -1)
-		fail("personality");
-	if (pers & ADDR_NO_RANDOMIZE)
-		return;
-	if (personality(pers | ADDR_NO_RANDOMIZE) == -1)
-		fail("personality ADDR_NO_RANDOMIZE");
-	execv("/proc/self/exe", argv);
-	fail("re-exec /proc/self/exe with ASLR off");
 }
 
 static void usage(const char *why, const char *arg)

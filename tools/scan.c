@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -93,6 +95,63 @@ size_t scan_dirty(int fd, uint64_t flags, void *start, size_t len,
 	return bytes / sysconf(_SC_PAGESIZE);
 }
 
+int scan_enter_nrr(int fd)
+{
+	long psz = sysconf(_SC_PAGESIZE);
+	char *page = mmap(NULL, psz, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	long ret;
+	int err;
+
+	if (page == MAP_FAILED)
+		fail("mmap scratch page");
+	ret = scan_call(fd, PAGEMAP_SOFTDIRTY_CLEAR | PAGEMAP_NO_REUSED_REGIONS,
+			page, psz, NULL, 0, 0, 0, 0, 0, 0, NULL);
+	err = errno;
+	munmap(page, psz);
+	errno = err;
+	return ret < 0 ? -1 : 0;
+}
+
+size_t count_vmas(const void *start, size_t len)
+{
+	unsigned long lo, hi, s = (uintptr_t)start, e = s + len;
+	FILE *f = fopen("/proc/self/maps", "r");
+	char *line = NULL;
+	size_t cap = 0, n = 0;
+
+	if (!f)
+		fail("open /proc/self/maps");
+	while (getline(&line, &cap, f) > 0)
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && lo < e && hi > s)
+			n++;
+	free(line);
+	fclose(f);
+	return n;
+}
+
+void no_aslr(char **argv)
+{
+	int pers = personality(0xffffffff);
+
+	if (pers == -1)
+		fail("personality");
+	if (pers & ADDR_NO_RANDOMIZE)
+		return;
+	if (personality(pers | ADDR_NO_RANDOMIZE) == -1)
+		fail("personality ADDR_NO_RANDOMIZE");
+	execv("/proc/self/exe", argv);
+	fail("re-exec /proc/self/exe with ASLR off");
+}
+
+uint64_t xorshift(uint64_t *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
+}
+
 uint64_t now(void)
 {
 	struct timespec ts;
@@ -120,4 +179,20 @@ size_t parse(const char *s, const char *name, size_t lo, size_t hi)
 		exit(2);
 	}
 	return v;
+}
+
+int fork_piped(int *fd)
+{
+	int fds[2];
+	pid_t pid;
+
+	fflush(stdout);
+	if (pipe(fds))
+		fail("pipe");
+	pid = fork();
+	if (pid < 0)
+		fail("fork");
+	close(fds[pid ? 1 : 0]);
+	*fd = fds[pid ? 0 : 1];
+	return pid;
 }

@@ -41,8 +41,34 @@ size_t scan_dirty(int fd, uint64_t flags, void *start, size_t len,
  */
 uint64_t now(void);
 
+/*
+ * Enter the PAGEMAP_NO_REUSED_REGIONS mode of this process (per mm, permanent)
+ * with a CLEAR of a scratch page; do it before mapping anything.  Returns 0,
+ * or -1 with errno set (EINVAL: the kernel does not know the flag).
+ */
+int scan_enter_nrr(int fd);
+
+/* Lines of /proc/self/maps (VMAs) overlapping [start, start + len). */
+size_t count_vmas(const void *start, size_t len);
+
+/*
+ * Page-table and VMA-tree work depends on the addresses: re-exec the program
+ * (argv) with ASLR off, as setarch -R, unless it is off already.
+ */
+void no_aslr(char **argv);
+
+/* The next number of a xorshift64 sequence (*state must not be 0). */
+uint64_t xorshift(uint64_t *state);
+
 /* Print "error: WHAT: strerror(errno)" and exit 1. */
 void fail(const char *what) __attribute__((noreturn));
+
+/*
+ * fork() a child that reports through a pipe.  Returns 0 in the child, with
+ * *fd the write end; the child's pid in the parent, with *fd the read end.
+ * Exits with a message if the pipe or the fork fails.
+ */
+int fork_piped(int *fd);
 
 /* @s as a number in [lo, hi], or a message naming @name and exit 2. */
 size_t parse(const char *s, const char *name, size_t lo, size_t hi);
