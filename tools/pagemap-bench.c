@@ -277,10 +277,11 @@ static size_t scan_getclear(struct page_region *v)
 	return scan_get_flags(PAGEMAP_SOFTDIRTY_CLEAR, v);
 }
 
+/* Reset alone: the written pages only, as getclear selects them */
 static void scan_clear(void)
 {
 	if (scan_call(pm, scan_mode | PAGEMAP_SOFTDIRTY_CLEAR, A.base, A.span * psz,
-		      NULL, 0, 0, 0, 0, 0, 0, NULL) < 0)
+		      NULL, 0, 0, PAGE_IS_SOFTDIRTY, 0, 0, 0, NULL) < 0)
 		fail("PAGEMAP_SCAN CLEAR");
 }
 
