@@ -31,12 +31,21 @@ series_dirs() {
 	esac
 }
 
-# series_patches: every patch file of the selected series, in filename order,
-# cover letters excluded.
+# dir_patches DIR: the patch files of one series directory, in filename
+# order, cover letter excluded.
+dir_patches() {
+	[ -d "$1" ] || return 0
+	find "$1" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' ! -name '0000-*' | sort
+}
+
+# series_patches: every patch file of the selected series, in order.
 series_patches() {
 	for d in $(series_dirs); do
-		[ -d "$d" ] || continue
-		find "$d" -maxdepth 1 -name '[0-9][0-9][0-9][0-9]-*.patch' \
-			! -name '0000-*' | sort
+		dir_patches "$d"
 	done
+}
+
+# main_patches: how many patches the main series has (MAIN_PATCHES overrides).
+main_patches() {
+	echo "${MAIN_PATCHES:-$(dir_patches "$TOP/patches/pagemap-scan" | wc -l)}"
 }
