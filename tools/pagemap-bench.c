@@ -3,7 +3,7 @@
  * pagemap-bench: PAGEMAP_SCAN against every other way of finding the pages a
  * program wrote, on the same workloads, in guest instructions.
  *
- *   pagemap-bench [--smoke] [--sizes MIB[,MIB]...]
+ *   pagemap-bench [--smoke] [--sizes MIB[,MIB]...] [--methods NAME[,NAME]...]
  *
  * Run it in a guest booted with -icount shift=0,sleep=off (scripts/vm-run
  * --icount): CLOCK_MONOTONIC then counts guest instructions, kernel and user
@@ -953,6 +953,7 @@ static size_t nrecs;
 static unsigned sizes[MAX_SIZES] = { 4, 16, 64, 256, 1024 };
 static size_t nsizes = 5;
 static unsigned failed, skipped_nrr;
+static bool method_off[NR_METHODS];	/* left out with --methods */
 
 static void run_cell(const struct cell *c)
 {
@@ -1040,6 +1041,8 @@ static void run_all(void)
 	printf("CSV,workload,method,op,pattern,thp,size_mib,dirty_pct,threads,reps,pages,"
 	       "vmas,written,reported,insn,insn_per_page,insn_per_write,thp_pct\n");
 	for (m = 0; m < NR_METHODS; m++) {
+		if (method_off[m])
+			continue;
 		c = (struct cell){ "sparse", &methods[m], 0, 1, false };
 		fork_cell(&c);
 		c = (struct cell){ "loop", &methods[m], largest, 1, false };
@@ -1051,6 +1054,8 @@ static void run_all(void)
 	for (thp = 0; thp < 2; thp++)
 		for (s = 0; s < nsizes; s++)
 			for (m = 0; m < NR_METHODS; m++) {
+				if (method_off[m])
+					continue;
 				c = (struct cell){ "scan", &methods[m], sizes[s], 1, thp };
 				fork_cell(&c);
 			}
@@ -1302,8 +1307,10 @@ static void report(void)
 static void usage(const char *why, const char *arg)
 {
 	fprintf(stderr, "error: %s '%s'\n", why, arg);
-	fprintf(stderr, "usage: pagemap-bench [--smoke] [--sizes MIB[,MIB]...]\n"
-		"  sizes ascending, each a power of two in [4, 2048], at most %d\n", MAX_SIZES);
+	fprintf(stderr, "usage: pagemap-bench [--smoke] [--sizes MIB[,MIB]...] "
+		"[--methods NAME[,NAME]...]\n"
+		"  sizes ascending, each a power of two in [4, 2048], at most %d\n"
+		"  methods: scan, scan-nrr, pagemap, mprotect, uffd (default: all)\n", MAX_SIZES);
 	exit(2);
 }
 
@@ -1325,6 +1332,27 @@ static void parse_sizes(char *list)
 		usage("no sizes in", "");
 }
 
+/* --methods: run only the methods named in @list */
+static void parse_methods(char *list)
+{
+	char *tok, *save = NULL;
+	size_t m;
+
+	for (m = 0; m < NR_METHODS; m++)
+		method_off[m] = true;
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (m = 0; m < NR_METHODS && strcmp(tok, methods[m].name); m++)
+			;
+		if (m == NR_METHODS)
+			usage("unknown method", tok);
+		method_off[m] = false;
+	}
+	for (m = 0; m < NR_METHODS && method_off[m]; m++)
+		;
+	if (m == NR_METHODS)
+		usage("no methods in", "");
+}
+
 int main(int argc, char **argv)
 {
 	int i;
@@ -1337,6 +1365,8 @@ int main(int argc, char **argv)
 			nsizes = 1;
 		} else if (!strcmp(argv[i], "--sizes") && i + 1 < argc) {
 			parse_sizes(argv[++i]);
+		} else if (!strcmp(argv[i], "--methods") && i + 1 < argc) {
+			parse_methods(argv[++i]);
 		} else {
 			usage("unknown argument", argv[i]);
 		}
