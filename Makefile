@@ -3,7 +3,7 @@ CONFIG ?= base
 SERIES ?= all
 export SERIES
 
-.PHONY: all run shell check check-harness bench bench-smoke tree export kernel selftests tools initramfs guest clean
+.PHONY: all run shell check check-harness bench bench-smoke stress tree export kernel selftests tools initramfs guest clean
 
 all: guest
 
@@ -46,6 +46,10 @@ bench: guest
 
 bench-smoke: guest
 	scripts/bench --smoke
+
+# Hours: the reliability programs at stress sizes (guest/stress.list).
+stress: guest
+	scripts/stress --config $(CONFIG)
 
 clean:
 	rm -rf build/base build/debug build/logs build/selftests build/tools build/initramfs* build/headers build/bisect* build/main-only* build/static-*

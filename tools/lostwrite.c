@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * lostwrite: no write is lost by PAGEMAP_SCAN GET+CLEAR under concurrency.
+ *
+ *   lostwrite [--writes N] [--pages N] [--burst N] [--seed S]
+ *             [--variants NAME[,NAME]...]
+ *
+ * Writer threads write random pages of a tracked region, each page holding a
+ * counter that only its owner thread increments.  Meanwhile a collector loops
+ * GET+CLEAR over random sub-ranges, with random max_pages and vec_len,
+ * resuming at walk_end.  The check, for every page a call examined (below its
+ * walk_end) and did not report: its counter, read before the call, must
+ * equal the value read right after the call that last reported it.  A write
+ * after that read made the page soft-dirty after its last clear, so a call
+ * that does not report it lost the write, even if a later write to the same
+ * page would hide the loss.  A final complete pass after the writers stopped
+ * checks the last write of every page.  Violations must be 0.
+ *
+ * Variants, each in its own child process: anon, shmem (memfd), file (a
+ * MAP_SHARED file in /tmp), private-file (MAP_PRIVATE, COW), thp
+ * (MADV_HUGEPAGE), swap (anon with a thread doing MADV_PAGEOUT meanwhile),
+ * swap-shmem (the same on shmem: a known kernel limitation, XFAIL when it
+ * loses writes), chaos, chaos-thp, chaos-shmem (a thread changing VMAs and
+ * page tables meanwhile: see chaos()), and nrr-anon, nrr-shmem, nrr-chaos
+ * (PAGEMAP_NO_REUSED_REGIONS; SKIP if rejected).
+ * Output: kselftest TAP, one result per variant.  Exit: 0 ok, 1 a variant
+ * failed, 2 usage.
+ */
+#define _GNU_SOURCE
+#include "scan.h"
+#include "kselftest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE	25	/* 6.1's; newer than this glibc */
+#endif
+
+#define WRITERS		2
+#define HUGE_SIZE	(2UL << 20)
+#define MAX_VEC		64
+#define SHOW_MAX	5	/* violations printed in detail */
+#define SPAN		256	/* most pages of a sub-range, but every 16th round */
+
+enum backing { ANON, SHMEM, FILE_SHARED, FILE_PRIVATE };
+
+/* What runs beside the writers and the collector */
+enum extra { NONE, PAGEOUT, CHAOS };
+
+struct variant {
+	const char *name;
+	enum backing backing;
+	bool thp, nrr;
+	enum extra extra;
+	const char *known;	/* a known kernel limitation that loses writes */
+};
+
+/* Why swap-shmem loses writes: reported as XFAIL, never as a pass */
+#define SHMEM_PAGEOUT	"a shared page paged out loses its soft-dirty bit with " \
+			"its PTE (6.1 has no soft-dirty PTE marker; clear_refs " \
+			"and pagemap lose it too)"
+
+static const struct variant variants[] = {
+	{ "anon", ANON, false, false, NONE, NULL },
+	{ "shmem", SHMEM, false, false, NONE, NULL },
+	{ "file", FILE_SHARED, false, false, NONE, NULL },
+	{ "private-file", FILE_PRIVATE, false, false, NONE, NULL },
+	{ "thp", ANON, true, false, NONE, NULL },
+	{ "swap", ANON, false, false, PAGEOUT, NULL },
+	{ "swap-shmem", SHMEM, false, false, PAGEOUT, SHMEM_PAGEOUT },
+	{ "chaos", ANON, false, false, CHAOS, NULL },
+	{ "chaos-thp", ANON, true, false, CHAOS, NULL },
+	{ "chaos-shmem", SHMEM, false, false, CHAOS, NULL },
+	{ "nrr-anon", ANON, false, true, NONE, NULL },
+	{ "nrr-shmem", SHMEM, false, true, NONE, NULL },
+	{ "nrr-chaos", ANON, false, true, CHAOS, NULL },
+};
+#define NR_VARIANTS (sizeof(variants) / sizeof(variants[0]))
+
+/* The run's parameters, and the state one variant's child works on */
+static size_t writes = 100000, npages = 4096, psz;
+static size_t burst = 32;	/* writes of a writer between two collector calls */
+static uint64_t seed = 1;
+static bool variant_off[NR_VARIANTS];
+
+static const struct variant *V;
+static char *region;
+static int pm;
+static volatile int stop;
+static int writers_done;
+static unsigned long calls_done;	/* by the collector, to pace the writers */
+static uint64_t *seen;		/* counter read after the last report */
+static uint64_t *before;	/* counter read before the current call */
+
+struct stats {
+	uint64_t calls, reported, examined, violations;
+};
+
+/* ---- the tracked region ---- */
+
+static int backing_fd(enum backing b, size_t len)
+{
+	char path[] = "/tmp/lostwrite-XXXXXX";
+	int fd;
+
+	if (b == ANON)
+		return -1;
+	if (b == SHMEM)
+		fd = memfd_create("lostwrite", 0);
+	else if ((fd = mkstemp(path)) >= 0)
+		unlink(path);
+	if (fd < 0 || ftruncate(fd, len))
+		fail("create the backing file");
+	return fd;
+}
+
+static char *map_region(const struct variant *v)
+{
+	size_t len = npages * psz, span = len + (v->thp ? HUGE_SIZE : 0);
+	int fd = backing_fd(v->backing, len);
+	int flags = v->backing == FILE_PRIVATE || v->backing == ANON ?
+		    MAP_PRIVATE : MAP_SHARED;
+	char *p;
+
+	/* THP needs a 2 MiB aligned start: reserve, then map inside */
+	p = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		fail("mmap the reservation");
+	if (v->thp)
+		p = (char *)(((uintptr_t)p + HUGE_SIZE - 1) & ~(HUGE_SIZE - 1));
+	p = mmap(p, len, PROT_READ | PROT_WRITE, flags | MAP_FIXED |
+		 (fd < 0 ? MAP_ANONYMOUS : 0), fd, 0);
+	if (p == MAP_FAILED)
+		fail("mmap the region");
+	if (v->thp && madvise(p, len, MADV_HUGEPAGE))
+		fail("madvise(MADV_HUGEPAGE)");
+	if (fd >= 0)
+		close(fd);
+	memset(p, 0, len);	/* populate: counters start at 0 */
+	return p;
+}
+
+static uint64_t *counter(size_t page)
+{
+	return (uint64_t *)(region + page * psz);
+}
+
+static uint64_t load(size_t page)
+{
+	return __atomic_load_n(counter(page), __ATOMIC_ACQUIRE);
+}
+
+/* ---- writers and the pager ---- */
+
+/* Wait for the collector's next call: writes must overlap many calls */
+static void pace(void)
+{
+	unsigned long calls = __atomic_load_n(&calls_done, __ATOMIC_ACQUIRE);
+
+	while (__atomic_load_n(&calls_done, __ATOMIC_ACQUIRE) == calls)
+		sched_yield();
+}
+
+/* Writer @me owns the pages p with p % WRITERS == me: one writer a counter */
+static void *writer(void *arg)
+{
+	size_t me = (uintptr_t)arg, n, page, mine = (npages - me + WRITERS - 1) / WRITERS;
+	uint64_t rnd = seed * 2654435761u + me + 1;
+
+	for (n = 0; n < writes / WRITERS; n++) {
+		page = (xorshift(&rnd) % mine) * WRITERS + me;
+		__atomic_store_n(counter(page), load(page) + 1, __ATOMIC_RELEASE);
+		if (n % burst == burst - 1)
+			pace();
+	}
+	__atomic_add_fetch(&writers_done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* A random sub-range of the region: *@len bytes from the returned address */
+static char *random_part(uint64_t *rnd, size_t *len)
+{
+	size_t first = xorshift(rnd) % npages;
+
+	*len = (1 + xorshift(rnd) % (npages - first)) * psz;
+	return region + first * psz;
+}
+
+/* Push random parts of the region out to swap while the others run */
+static void pageout(uint64_t *rnd)
+{
+	size_t len;
+	char *p = random_part(rnd, &len);
+
+	if (madvise(p, len, MADV_PAGEOUT) && errno != EINVAL)
+		fail("madvise(MADV_PAGEOUT)");
+}
+
+/*
+ * Change the region's VMAs and page tables under the writers and the
+ * collector, keeping its contents: split and merge VMAs (mprotect adding
+ * PROT_EXEC, MADV_NOHUGEPAGE), collapse THPs, swap out, write-protect
+ * every private PTE for COW (fork), and map and unmap next to the region.
+ * Failures that the kernel is allowed (EINVAL, EAGAIN, EBUSY, ENOMEM,
+ * EEXIST) are ignored: what is checked is that no write is lost, nothing
+ * splats and nothing hangs.
+ */
+static void chaos(uint64_t *rnd)
+{
+	char *end = region + npages * psz, *p;
+	size_t len;
+	pid_t pid;
+
+	p = random_part(rnd, &len);
+	switch (xorshift(rnd) % 6) {
+	case 0:
+		if (!mprotect(p, len, PROT_READ | PROT_WRITE | PROT_EXEC))
+			mprotect(p, len, PROT_READ | PROT_WRITE);
+		break;
+	case 1:
+		madvise(p, len, MADV_NOHUGEPAGE);
+		madvise(p, len, V->thp ? MADV_HUGEPAGE : MADV_NORMAL);
+		break;
+	case 2:
+		madvise(p, len, MADV_COLLAPSE);
+		break;
+	case 3:
+		/* Not on shared pages: see swap-shmem */
+		if (V->backing == ANON || V->backing == FILE_PRIVATE)
+			pageout(rnd);
+		break;
+	case 4:
+		pid = fork();
+		if (!pid)
+			_exit(0);
+		if (pid < 0 || waitpid(pid, NULL, 0) != pid)
+			fail("fork and wait for a child");
+		break;
+	default:
+		p = mmap(end, psz, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		if (p == end) {
+			*p = 1;
+			munmap(p, psz);
+		}
+		break;
+	}
+}
+
+/* The thread that runs beside the writers and the collector, if any */
+static void *extra(void *arg)
+{
+	uint64_t rnd = seed + 77;
+
+	(void)arg;
+	while (!stop) {
+		if (V->extra == PAGEOUT)
+			pageout(&rnd);
+		else
+			chaos(&rnd);
+		usleep(1000);
+	}
+	return NULL;
+}
+
+/* ---- the collector ---- */
+
+static void violation(struct stats *st, size_t page, const char *when)
+{
+	if (st->violations++ < SHOW_MAX)
+		ksft_print_msg("%s: page %zu written (counter %llu, last reported at %llu) "
+			       "but not reported %s\n", V->name, page,
+			       (unsigned long long)before[page],
+			       (unsigned long long)seen[page], when);
+}
+
+/*
+ * Check one call that examined [@from, @to) and reported @vec: reported pages
+ * get a new "seen" value, the others must not have been written since.
+ */
+static void check_call(struct stats *st, size_t from, size_t to,
+		       const struct page_region *vec, long n, const char *when)
+{
+	size_t page = from, first, last;
+	long i;
+
+	for (i = 0; i <= n; i++) {
+		first = i < n ? (vec[i].start - (uintptr_t)region) / psz : to;
+		last = i < n ? first + vec[i].len / psz : to;
+		for (; page < first; page++)
+			if (before[page] != seen[page])
+				violation(st, page, when);
+		for (; page < last; page++)
+			seen[page] = load(page);
+		st->reported += i < n ? vec[i].len / psz : 0;
+	}
+	st->examined += to - from;
+}
+
+/* GET+CLEAR of [@from, @to), a call at a time from walk_end */
+static void collect(struct stats *st, size_t from, size_t to, uint64_t *rnd,
+		    bool random_limits, const char *when)
+{
+	struct page_region vec[MAX_VEC];
+	uint64_t flags = PAGEMAP_SOFTDIRTY_CLEAR | (V->nrr ? PAGEMAP_NO_REUSED_REGIONS : 0);
+	uint64_t end, max_pages = 0;
+	size_t vec_len = MAX_VEC, page, done;
+	long n;
+
+	while (from < to) {
+		if (random_limits) {
+			vec_len = 1 + xorshift(rnd) % MAX_VEC;
+			max_pages = xorshift(rnd) % 2 ? 0 : 1 + xorshift(rnd) % 64;
+		}
+		for (page = from; page < to; page++)
+			before[page] = load(page);
+		n = scan_call(pm, flags, region + from * psz, (to - from) * psz, vec, vec_len,
+			      max_pages, PAGE_IS_SOFTDIRTY, 0, 0, PAGE_IS_SOFTDIRTY, &end);
+		if (n < 0)
+			fail("PAGEMAP_SCAN GET+CLEAR");
+		done = (end - (uintptr_t)region) / psz;
+		if (done <= from || done > to)
+			ksft_exit_fail_msg("%s: walk_end %#llx outside the call's range\n",
+					   V->name, (unsigned long long)end);
+		st->calls++;
+		__atomic_add_fetch(&calls_done, 1, __ATOMIC_RELEASE);
+		check_call(st, from, done, vec, n, when);
+		from = done;
+	}
+}
+
+/* ---- one variant, in a child ---- */
+
+static int enter_mode(const struct variant *v)
+{
+	if (!v->nrr || !scan_enter_nrr(pm))
+		return 0;
+	if (errno == EINVAL)
+		return KSFT_SKIP;
+	fail("enter PAGEMAP_NO_REUSED_REGIONS");
+}
+
+static int run_variant(const struct variant *v)
+{
+	pthread_t w[WRITERS], pg;
+	struct stats st = {};
+	uint64_t rnd = seed;
+	size_t i, from, to;
+	int rc;
+
+	V = v;
+	pm = scan_open(0);
+	rc = enter_mode(v);
+	if (rc)
+		return rc;
+	region = map_region(v);
+	seen = calloc(npages, sizeof(*seen));
+	before = calloc(npages, sizeof(*before));
+	if (!seen || !before)
+		fail("calloc");
+	collect(&st, 0, npages, &rnd, false, "by the first pass");
+	st = (struct stats){};
+
+	for (i = 0; i < WRITERS; i++)
+		if ((errno = pthread_create(&w[i], NULL, writer, (void *)(uintptr_t)i)))
+			fail("pthread_create a writer");
+	if (v->extra != NONE && (errno = pthread_create(&pg, NULL, extra, NULL)))
+		fail("pthread_create the pager or chaos thread");
+	/*
+	 * Collect until the writers are done: each round a random sub-range,
+	 * short but for one round in 16, as each call reads the counters of
+	 * its range first
+	 */
+	while (__atomic_load_n(&writers_done, __ATOMIC_ACQUIRE) < WRITERS) {
+		from = xorshift(&rnd) % npages;
+		to = npages - from;
+		if (xorshift(&rnd) % 16)
+			to = to < SPAN ? to : SPAN;
+		to = from + 1 + xorshift(&rnd) % to;
+		collect(&st, from, to, &rnd, true, "while writing");
+	}
+	for (i = 0; i < WRITERS; i++)
+		pthread_join(w[i], NULL);
+	stop = 1;
+	if (v->extra != NONE)
+		pthread_join(pg, NULL);
+	collect(&st, 0, npages, &rnd, false, "by the final pass");
+
+	ksft_print_msg("%s: %zu writes, %llu calls, %llu pages examined, %llu reported, "
+		       "%llu violations\n", v->name, writes / WRITERS * WRITERS,
+		       (unsigned long long)st.calls, (unsigned long long)st.examined,
+		       (unsigned long long)st.reported, (unsigned long long)st.violations);
+	if (!st.violations)
+		return KSFT_PASS;
+	return v->known ? KSFT_XFAIL : KSFT_FAIL;
+}
+
+/* Fork a child per variant: NO_REUSED_REGIONS is per mm and permanent */
+static void test_variant(const struct variant *v)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		fail("fork");
+	if (!pid) {
+		fflush(stdout);
+		_exit(run_variant(v));
+	}
+	if (waitpid(pid, &status, 0) != pid)
+		fail("waitpid");
+	if (WIFEXITED(status) && WEXITSTATUS(status) == KSFT_PASS)
+		ksft_test_result_pass("no lost write: %s\n", v->name);
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == KSFT_XFAIL)
+		ksft_test_result_xfail("no lost write: %s: known kernel limitation: %s\n",
+				       v->name, v->known);
+	else if (WIFEXITED(status) && WEXITSTATUS(status) == KSFT_SKIP)
+		ksft_test_result_skip("no lost write: %s: the kernel rejects "
+				      "PAGEMAP_NO_REUSED_REGIONS\n", v->name);
+	else
+		ksft_test_result_fail("no lost write: %s (status %#x)\n", v->name, status);
+}
+
+/* ---- options ---- */
+
+static void usage(const char *why, const char *arg)
+{
+	fprintf(stderr, "error: %s '%s'\n"
+		"usage: lostwrite [--writes N] [--pages N] [--burst N] [--seed S] "
+		"[--variants NAME[,NAME]...]\n  variants:", why, arg);
+	for (size_t i = 0; i < NR_VARIANTS; i++)
+		fprintf(stderr, " %s", variants[i].name);
+	fprintf(stderr, " (default: all)\n");
+	exit(2);
+}
+
+static void parse_variants(char *list)
+{
+	char *tok, *save = NULL;
+	size_t i;
+
+	for (i = 0; i < NR_VARIANTS; i++)
+		variant_off[i] = true;
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < NR_VARIANTS && strcmp(tok, variants[i].name); i++)
+			;
+		if (i == NR_VARIANTS)
+			usage("unknown variant", tok);
+		variant_off[i] = false;
+	}
+}
+
+static void parse_args(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (i + 1 == argc)
+			usage("missing value or unknown argument", argv[i]);
+		if (!strcmp(argv[i], "--writes"))
+			writes = parse(argv[++i], "--writes", WRITERS, 1UL << 40);
+		else if (!strcmp(argv[i], "--pages"))
+			npages = parse(argv[++i], "--pages", 2 * WRITERS, 1UL << 20);
+		else if (!strcmp(argv[i], "--burst"))
+			burst = parse(argv[++i], "--burst", 1, 1UL << 20);
+		else if (!strcmp(argv[i], "--seed"))
+			seed = parse(argv[++i], "--seed", 1, ~0UL);
+		else if (!strcmp(argv[i], "--variants"))
+			parse_variants(argv[++i]);
+		else
+			usage("unknown argument", argv[i]);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	size_t i, n = 0;
+
+	no_aslr(argv);
+	parse_args(argc, argv);
+	setvbuf(stdout, NULL, _IOLBF, 0);	/* progress reaches the console */
+	psz = sysconf(_SC_PAGESIZE);
+	/* A THP needs 512 pages */
+	if (npages % (HUGE_SIZE / psz))
+		npages += HUGE_SIZE / psz - npages % (HUGE_SIZE / psz);
+	for (i = 0; i < NR_VARIANTS; i++)
+		n += !variant_off[i];
+	ksft_print_header();
+	ksft_set_plan(n);
+	ksft_print_msg("%zu pages, %zu writes per variant, %d writer threads, "
+		       "a call every %zu writes of each, seed %llu\n",
+		       npages, writes, WRITERS, burst, (unsigned long long)seed);
+	for (i = 0; i < NR_VARIANTS; i++)
+		if (!variant_off[i])
+			test_variant(&variants[i]);
+	ksft_finished();
+}
