@@ -29,7 +29,7 @@ initramfs: selftests tools
 guest: kernel initramfs
 
 run: guest
-	scripts/vm-run --config $(CONFIG) --label run -- scan-demo
+	scripts/vm-run --config $(CONFIG) --label run -- demo
 
 shell: guest
 	scripts/vm-run --config $(CONFIG) --shell
