@@ -21,8 +21,23 @@
  * (MADV_HUGEPAGE), swap (anon with a thread doing MADV_PAGEOUT meanwhile),
  * swap-shmem (the same on shmem: a known kernel limitation, XFAIL when it
  * loses writes), chaos, chaos-thp, chaos-shmem (a thread changing VMAs and
- * page tables meanwhile: see chaos()), and nrr-anon, nrr-shmem, nrr-chaos
- * (PAGEMAP_NO_REUSED_REGIONS; SKIP if rejected).
+ * page tables meanwhile: see chaos()), nrr-anon, nrr-shmem, nrr-chaos
+ * (PAGEMAP_NO_REUSED_REGIONS; SKIP if rejected), and race-anon, race-shmem,
+ * race-thp, race-nrr: races on the tracked mapping itself.  There the
+ * mapping holds a churn part of 2 MiB before the checked region, in the same
+ * VMA, and a hole of a page on each side.  A thread writes the churn part,
+ * munmaps and maps it back, mremaps pieces away and back, mprotects pieces
+ * RO and back (splitting and merging the checked region's VMA too),
+ * MADV_DONTNEED / PAGEOUT / HUGEPAGE / COLLAPSE and forks (see churn_once()).
+ * Two more scanners run meanwhile: GET only over everything (holes, churn
+ * part and region: a GET changes no state, so it hides nothing from the
+ * collector) and GET+CLEAR over the churn part and its hole, with random
+ * masks, max_pages and vec_len.  Each of their calls must give an output
+ * the spec allows whatever the races: no error but ENOMEM, a page-aligned
+ * walk_end in (start, end], sorted, maximal, non-overlapping regions inside
+ * [start, walk_end), none in a hole, bitmaps that match the masks, at most
+ * vec_len regions and max_pages pages, and a stop before the end only when
+ * one of them is reached.
  * Output: kselftest TAP, one result per variant.  Exit: 0 ok, 1 a variant
  * failed, 2 usage.
  */
@@ -34,6 +49,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +71,7 @@
 enum backing { ANON, SHMEM, FILE_SHARED, FILE_PRIVATE };
 
 /* What runs beside the writers and the collector */
-enum extra { NONE, PAGEOUT, CHAOS };
+enum extra { NONE, PAGEOUT, CHAOS, RACE };
 
 struct variant {
 	const char *name;
@@ -84,6 +100,10 @@ static const struct variant variants[] = {
 	{ "nrr-anon", ANON, false, true, NONE, NULL },
 	{ "nrr-shmem", SHMEM, false, true, NONE, NULL },
 	{ "nrr-chaos", ANON, false, true, CHAOS, NULL },
+	{ "race-anon", ANON, false, false, RACE, NULL },
+	{ "race-shmem", SHMEM, false, false, RACE, NULL },
+	{ "race-thp", ANON, true, false, RACE, NULL },
+	{ "race-nrr", ANON, false, true, RACE, NULL },
 };
 #define NR_VARIANTS (sizeof(variants) / sizeof(variants[0]))
 
@@ -101,6 +121,12 @@ static int writers_done;
 static unsigned long calls_done;	/* by the collector, to pace the writers */
 static uint64_t *seen;		/* counter read after the last report */
 static uint64_t *before;	/* counter read before the current call */
+
+/* The race variants' churn part [churn, region), its file and parking place */
+static char *churn, *parking;
+static size_t churn_len;
+static int churn_fd = -1;
+static unsigned long churn_ops, churn_moves, scanner_calls, scanner_enomem, scanner_bad;
 
 struct stats {
 	uint64_t calls, reported, examined, violations;
@@ -124,30 +150,46 @@ static int backing_fd(enum backing b, size_t len)
 	return fd;
 }
 
+static int map_flags(const struct variant *v, int fd)
+{
+	return (v->backing == FILE_PRIVATE || v->backing == ANON ? MAP_PRIVATE : MAP_SHARED) |
+	       (fd < 0 ? MAP_ANONYMOUS : 0);
+}
+
+/*
+ * The region, and for the race variants the churn part before it in the
+ * same mapping (file offset 0), with a hole of a page before and after
+ */
 static char *map_region(const struct variant *v)
 {
-	size_t len = npages * psz, span = len + (v->thp ? HUGE_SIZE : 0);
+	bool race = v->extra == RACE;
+	size_t head = race ? churn_len : 0, guard = race ? psz : 0;
+	size_t len = head + npages * psz, span = len + 2 * guard + (v->thp ? HUGE_SIZE : 0);
 	int fd = backing_fd(v->backing, len);
-	int flags = v->backing == FILE_PRIVATE || v->backing == ANON ?
-		    MAP_PRIVATE : MAP_SHARED;
-	char *p;
+	char *res, *p;
 
-	/* THP needs a 2 MiB aligned start: reserve, then map inside */
-	p = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
+	/* THP needs a 2 MiB aligned region: reserve, then map inside */
+	res = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (res == MAP_FAILED)
 		fail("mmap the reservation");
+	p = res + guard + head;
 	if (v->thp)
 		p = (char *)(((uintptr_t)p + HUGE_SIZE - 1) & ~(HUGE_SIZE - 1));
-	p = mmap(p, len, PROT_READ | PROT_WRITE, flags | MAP_FIXED |
-		 (fd < 0 ? MAP_ANONYMOUS : 0), fd, 0);
+	p = mmap(p - head, len, PROT_READ | PROT_WRITE, map_flags(v, fd) | MAP_FIXED, fd, 0);
 	if (p == MAP_FAILED)
 		fail("mmap the region");
 	if (v->thp && madvise(p, len, MADV_HUGEPAGE))
 		fail("madvise(MADV_HUGEPAGE)");
-	if (fd >= 0)
+	/* The holes: a PROT_NONE VMA would have soft-dirty pages */
+	if (race && (munmap(res, p - res) || munmap(p + len, res + span - p - len)))
+		fail("munmap the holes");
+	if (race)
+		churn_fd = fd;
+	else if (fd >= 0)
 		close(fd);
 	memset(p, 0, len);	/* populate: counters start at 0 */
-	return p;
+	churn = p;
+	return p + head;
 }
 
 static uint64_t *counter(size_t page)
@@ -187,20 +229,20 @@ static void *writer(void *arg)
 	return NULL;
 }
 
-/* A random sub-range of the region: *@len bytes from the returned address */
-static char *random_part(uint64_t *rnd, size_t *len)
+/* A random sub-range of @pages from @base: *@len bytes from the returned address */
+static char *random_part(uint64_t *rnd, char *base, size_t pages, size_t *len)
 {
-	size_t first = xorshift(rnd) % npages;
+	size_t first = xorshift(rnd) % pages;
 
-	*len = (1 + xorshift(rnd) % (npages - first)) * psz;
-	return region + first * psz;
+	*len = (1 + xorshift(rnd) % (pages - first)) * psz;
+	return base + first * psz;
 }
 
 /* Push random parts of the region out to swap while the others run */
 static void pageout(uint64_t *rnd)
 {
 	size_t len;
-	char *p = random_part(rnd, &len);
+	char *p = random_part(rnd, region, npages, &len);
 
 	if (madvise(p, len, MADV_PAGEOUT) && errno != EINVAL)
 		fail("madvise(MADV_PAGEOUT)");
@@ -221,7 +263,7 @@ static void chaos(uint64_t *rnd)
 	size_t len;
 	pid_t pid;
 
-	p = random_part(rnd, &len);
+	p = random_part(rnd, region, npages, &len);
 	switch (xorshift(rnd) % 6) {
 	case 0:
 		if (!mprotect(p, len, PROT_READ | PROT_WRITE | PROT_EXEC))
@@ -257,6 +299,92 @@ static void chaos(uint64_t *rnd)
 	}
 }
 
+/* ---- the race variants' churn thread ---- */
+
+/* Map @len bytes at @p of the churn part again, as map_region() did */
+static void map_piece(char *p, size_t len)
+{
+	if (mmap(p, len, PROT_READ | PROT_WRITE, map_flags(V, churn_fd) | MAP_FIXED,
+		 churn_fd, churn_fd < 0 ? 0 : p - churn) != p)
+		fail("mmap MAP_FIXED a piece of the churn part");
+	if (V->thp)
+		madvise(p, len, MADV_HUGEPAGE);
+}
+
+/*
+ * mremap a piece away to the parking place and back, then park again.  Not
+ * if the piece spans VMAs (EFAULT): madvise and other moves split them.
+ */
+static void move_piece(char *p, size_t len)
+{
+	if (mremap(p, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, parking) != parking) {
+		if (errno != EFAULT)
+			fail("mremap a piece of the churn part away");
+		return;
+	}
+	churn_moves++;
+	if (mremap(parking, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, p) != p)
+		fail("mremap a piece of the churn part back");
+	if (mmap(parking, churn_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
+		 MAP_FIXED, -1, 0) != parking)
+		fail("mmap the parking place again");
+}
+
+/*
+ * Change the churn part, in the checked region's VMA, under the writers and
+ * all scanners: write it, unmap and map it again, move it, split and merge
+ * the VMA, zap, swap out, collapse and COW its pages.  The churn part is
+ * mapped read-write again before each return: this thread writes it.  What
+ * the kernel may refuse (madvise) is ignored.
+ */
+static void churn_once(uint64_t *rnd)
+{
+	size_t len, i;
+	char *p;
+	pid_t pid;
+
+	for (i = 0; i < 8; i++)
+		churn[xorshift(rnd) % churn_len & ~(psz - 1)]++;
+	p = random_part(rnd, churn, churn_len / psz, &len);
+	switch (xorshift(rnd) % 7) {
+	case 0:
+		if (xorshift(rnd) % 2 && munmap(p, len))
+			fail("munmap a piece of the churn part");
+		map_piece(p, len);
+		break;
+	case 1:
+		move_piece(p, len);
+		break;
+	case 2:
+		if (mprotect(p, len, PROT_READ))
+			fail("mprotect a piece of the churn part read-only");
+		usleep(100);
+		if (mprotect(p, len, PROT_READ | PROT_WRITE))
+			fail("mprotect a piece of the churn part read-write");
+		break;
+	case 3:
+		madvise(p, len, MADV_DONTNEED);
+		break;
+	case 4:
+		madvise(p, len, MADV_PAGEOUT);
+		break;
+	case 5:
+		madvise(p, len, MADV_HUGEPAGE);
+		madvise(p, len, MADV_COLLAPSE);
+		break;
+	default:
+		pid = fork();
+		if (!pid) {
+			*p = 1;	/* COW in the child */
+			_exit(0);
+		}
+		if (pid < 0 || waitpid(pid, NULL, 0) != pid)
+			fail("fork and wait for a child");
+		break;
+	}
+	churn_ops++;
+}
+
 /* The thread that runs beside the writers and the collector, if any */
 static void *extra(void *arg)
 {
@@ -266,8 +394,174 @@ static void *extra(void *arg)
 	while (!stop) {
 		if (V->extra == PAGEOUT)
 			pageout(&rnd);
-		else
+		else if (V->extra == CHAOS)
 			chaos(&rnd);
+		else
+			churn_once(&rnd);
+		usleep(1000);
+	}
+	return NULL;
+}
+
+/* ---- the race variants' extra scanners ---- */
+
+/* One call's parameters */
+struct query {
+	uint64_t flags, max_pages, required, anyof, excluded, ret;
+	size_t vec_len;		/* 0: no vec */
+};
+
+#define ALL_CATEGORIES	(PAGE_IS_SOFTDIRTY | PAGE_IS_FILE | PAGE_IS_PRESENT | PAGE_IS_SWAPPED)
+
+/* Random parameters: any for a GET, those the spec allows for a CLEAR */
+static struct query random_query(uint64_t *rnd, bool clear)
+{
+	struct query q = { .flags = V->nrr ? PAGEMAP_NO_REUSED_REGIONS : 0 };
+
+	q.vec_len = 1 + xorshift(rnd) % MAX_VEC;
+	q.max_pages = xorshift(rnd) % 2 ? 0 : 1 + xorshift(rnd) % SPAN;
+	q.ret = xorshift(rnd) & ALL_CATEGORIES;
+	if (!clear) {
+		/* Few bits mostly: a query that nothing matches checks little */
+		q.required = xorshift(rnd) & xorshift(rnd) & ALL_CATEGORIES;
+		q.anyof = xorshift(rnd) & xorshift(rnd) & ALL_CATEGORIES;
+		q.excluded = xorshift(rnd) & xorshift(rnd) & ~q.required & ALL_CATEGORIES;
+		return q;
+	}
+	q.flags |= PAGEMAP_SOFTDIRTY_CLEAR;
+	if (xorshift(rnd) % 3 == 0)
+		q.required = PAGE_IS_SOFTDIRTY;
+	else if (xorshift(rnd) % 2)
+		q.anyof = PAGE_IS_SOFTDIRTY;
+	if (xorshift(rnd) % 8 == 0)
+		q.vec_len = 0;
+	return q;
+}
+
+/* A call's output the spec does not allow: counted, the first few shown */
+static bool bad(const char *who, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (__atomic_fetch_add(&scanner_bad, 1, __ATOMIC_RELAXED) < SHOW_MAX)
+		ksft_print_msg("%s: %s scanner: %s\n", V->name, who, msg);
+	return false;
+}
+
+/* Whether [@s, @e) meets a hole, which nothing may be mapped in but by chance */
+static bool in_hole(uint64_t s, uint64_t e)
+{
+	char *holes[] = { churn - psz, region + npages * psz };
+
+	for (size_t i = 0; i < 2; i++)
+		if (s < (uintptr_t)holes[i] + psz && e > (uintptr_t)holes[i] &&
+		    !count_vmas(holes[i], psz))
+			return true;
+	return false;
+}
+
+/* Whether one region's bitmap is one @q can report */
+static bool bitmap_ok(const struct query *q, uint64_t b)
+{
+	return !(b & ~q->ret) && (b & q->required & q->ret) == (q->required & q->ret) &&
+	       !(b & q->excluded & q->ret) &&
+	       (!q->anyof || (q->anyof & ~q->ret) || (b & q->anyof));
+}
+
+/*
+ * Check a call of @q over [@s, @e) that returned @n and @end: whatever
+ * changed in the range meanwhile, the output must be one the spec allows
+ */
+static bool check_output(const char *who, const struct query *q, uint64_t s, uint64_t e,
+			 const struct page_region *vec, long n, uint64_t end)
+{
+	uint64_t last = s, pages = 0;
+	long i;
+
+	if (n < 0 && errno == ENOMEM) {
+		/* Allowed (a VMA split failed), but the output means nothing */
+		__atomic_add_fetch(&scanner_enomem, 1, __ATOMIC_RELAXED);
+		return false;
+	}
+	if (n < 0)
+		return bad(who, "error %d (%s)", errno, strerror(errno));
+	if (end % psz || end <= s || end > e)
+		return bad(who, "walk_end %#llx outside (%#llx, %#llx]",
+			   (unsigned long long)end, (unsigned long long)s, (unsigned long long)e);
+	if ((size_t)n > q->vec_len)
+		return bad(who, "%ld regions for a vec_len of %zu", n, q->vec_len);
+	for (i = 0; i < n; i++) {
+		const struct page_region *r = &vec[i];
+
+		if (r->start % psz || !r->len || r->len % psz || r->start < last ||
+		    r->start + r->len > end || r->start + r->len < r->start)
+			return bad(who, "region %ld [%#llx, +%#llx) unaligned, unsorted or out "
+				   "of [%#llx, %#llx)", i, (unsigned long long)r->start,
+				   (unsigned long long)r->len, (unsigned long long)s,
+				   (unsigned long long)end);
+		if (i && r->start == last && r->bitmap == vec[i - 1].bitmap)
+			return bad(who, "regions %ld and %ld touch with equal bitmaps", i - 1, i);
+		if (!bitmap_ok(q, r->bitmap))
+			return bad(who, "region %ld bitmap %#llx does not match the masks", i,
+				   (unsigned long long)r->bitmap);
+		if (in_hole(r->start, r->start + r->len))
+			return bad(who, "region %ld [%#llx, +%#llx) in a hole", i,
+				   (unsigned long long)r->start, (unsigned long long)r->len);
+		last = r->start + r->len;
+		pages += r->len / psz;
+	}
+	if (q->max_pages && pages > q->max_pages)
+		return bad(who, "%llu pages reported for max_pages %llu",
+			   (unsigned long long)pages, (unsigned long long)q->max_pages);
+	if (q->vec_len && end < e && (size_t)n < q->vec_len &&
+	    !(q->max_pages && pages == q->max_pages))
+		return bad(who, "stopped at %#llx before %#llx with %ld of %zu regions and "
+			   "%llu pages (max_pages %llu)", (unsigned long long)end,
+			   (unsigned long long)e, n, q->vec_len, (unsigned long long)pages,
+			   (unsigned long long)q->max_pages);
+	return true;
+}
+
+/* Scan [@s, @e) a call at a time from walk_end, random parameters each */
+static void scan_range(uint64_t *rnd, char *s, char *e, bool clear, const char *who)
+{
+	struct page_region vec[MAX_VEC];
+	struct query q;
+	uint64_t end;
+	long n;
+
+	while (s < e && !stop) {
+		q = random_query(rnd, clear);
+		n = scan_call(pm, q.flags, s, e - s, q.vec_len ? vec : NULL, q.vec_len,
+			      q.max_pages, q.required, q.anyof, q.excluded, q.ret, &end);
+		__atomic_add_fetch(&scanner_calls, 1, __ATOMIC_RELAXED);
+		if (!check_output(who, &q, (uintptr_t)s, (uintptr_t)e, vec, n, end))
+			return;
+		s = (char *)(uintptr_t)end;
+	}
+}
+
+/*
+ * A scanner: GET only over the holes, the churn part and the region, or
+ * (@arg) GET+CLEAR over the first hole and the churn part only: a CLEAR in
+ * the region would take reports from the collector that checks them
+ */
+static void *scanner(void *arg)
+{
+	bool clear = arg;
+	char *lo = churn - psz, *hi = clear ? region : region + (npages + 1) * psz;
+	size_t pages = (hi - lo) / psz, from, to;
+	uint64_t rnd = seed + (clear ? 55 : 33);
+
+	while (!stop) {
+		from = xorshift(&rnd) % pages;
+		to = from + 1 + xorshift(&rnd) % (pages - from);
+		scan_range(&rnd, lo + from * psz, lo + to * psz, clear,
+			   clear ? "GET+CLEAR" : "GET");
 		usleep(1000);
 	}
 	return NULL;
@@ -350,9 +644,33 @@ static int enter_mode(const struct variant *v)
 	fail("enter PAGEMAP_NO_REUSED_REGIONS");
 }
 
+/* The race variants' parking place and scanners, GET and GET+CLEAR */
+static void start_race(pthread_t *scanners)
+{
+	parking = mmap(NULL, churn_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		       -1, 0);
+	if (parking == MAP_FAILED)
+		fail("mmap the parking place");
+	for (uintptr_t clear = 0; clear < 2; clear++)
+		if ((errno = pthread_create(&scanners[clear], NULL, scanner, (void *)clear)))
+			fail("pthread_create a scanner");
+}
+
+/* Join the race variants' scanners; whether they found nothing wrong */
+static bool stop_race(pthread_t *scanners)
+{
+	for (size_t i = 0; i < 2; i++)
+		pthread_join(scanners[i], NULL);
+	ksft_print_msg("%s: %lu churn operations (%lu moves), %lu scanner calls "
+		       "(%lu ENOMEM), %lu bad outputs\n", V->name, churn_ops, churn_moves,
+		       scanner_calls, scanner_enomem, scanner_bad);
+	return !scanner_bad;
+}
+
 static int run_variant(const struct variant *v)
 {
-	pthread_t w[WRITERS], pg;
+	pthread_t w[WRITERS], pg, scanners[2];
+	bool race_ok = true;
 	struct stats st = {};
 	uint64_t rnd = seed;
 	size_t i, from, to;
@@ -375,7 +693,9 @@ static int run_variant(const struct variant *v)
 		if ((errno = pthread_create(&w[i], NULL, writer, (void *)(uintptr_t)i)))
 			fail("pthread_create a writer");
 	if (v->extra != NONE && (errno = pthread_create(&pg, NULL, extra, NULL)))
-		fail("pthread_create the pager or chaos thread");
+		fail("pthread_create the pager, chaos or churn thread");
+	if (v->extra == RACE)
+		start_race(scanners);
 	/*
 	 * Collect until the writers are done: each round a random sub-range,
 	 * short but for one round in 16, as each call reads the counters of
@@ -394,12 +714,16 @@ static int run_variant(const struct variant *v)
 	stop = 1;
 	if (v->extra != NONE)
 		pthread_join(pg, NULL);
+	if (v->extra == RACE)
+		race_ok = stop_race(scanners);
 	collect(&st, 0, npages, &rnd, false, "by the final pass");
 
 	ksft_print_msg("%s: %zu writes, %llu calls, %llu pages examined, %llu reported, "
 		       "%llu violations\n", v->name, writes / WRITERS * WRITERS,
 		       (unsigned long long)st.calls, (unsigned long long)st.examined,
 		       (unsigned long long)st.reported, (unsigned long long)st.violations);
+	if (!race_ok)
+		return KSFT_FAIL;
 	if (!st.violations)
 		return KSFT_PASS;
 	return v->known ? KSFT_XFAIL : KSFT_FAIL;
@@ -490,6 +814,7 @@ int main(int argc, char **argv)
 	parse_args(argc, argv);
 	setvbuf(stdout, NULL, _IOLBF, 0);	/* progress reaches the console */
 	psz = sysconf(_SC_PAGESIZE);
+	churn_len = HUGE_SIZE;	/* a THP's worth, for MADV_COLLAPSE */
 	/* A THP needs 512 pages */
 	if (npages % (HUGE_SIZE / psz))
 		npages += HUGE_SIZE / psz - npages % (HUGE_SIZE / psz);
