@@ -767,9 +767,6 @@ int main(int argc, char **argv)
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ksft_print_header();
-	for (i = 0; i < ARRAY_SIZE(scenarios); i++)
-		plan += scenarios[i].results;
-	ksft_set_plan(plan);
 	if (geteuid())
 		ksft_exit_skip("needs root: it takes other uids\n");
 	psz = sysconf(_SC_PAGESIZE);
@@ -777,6 +774,14 @@ int main(int argc, char **argv)
 	region = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (region == MAP_FAILED)
 		fail("mmap");
+	/* Every scenario checks what CLEAR may do */
+	if (scan_call(scan_open(0), PAGEMAP_SOFTDIRTY_CLEAR, region, psz, NULL, 0, 0, 0, 0, 0,
+		      0, NULL) < 0 && errno == EINVAL)
+		ksft_exit_skip("the kernel rejects PAGEMAP_SOFTDIRTY_CLEAR "
+			       "(no CONFIG_MEM_SOFT_DIRTY?)\n");
+	for (i = 0; i < ARRAY_SIZE(scenarios); i++)
+		plan += scenarios[i].results;
+	ksft_set_plan(plan);
 	for (i = 0; i < ARRAY_SIZE(scenarios); i++)
 		scenarios[i].fn();
 	ksft_print_msg("run time %.2f s\n", (now() - t0) / 1e9);
