@@ -736,21 +736,15 @@ static int run_variant(const struct variant *v)
  */
 static const char *unsupported(const struct variant *v)
 {
-	static int clear_ok = -1;
-	uint64_t end;
-	char *page;
+	static const char *no_clear;
+	static bool probed;
 
-	if (clear_ok < 0) {
-		page = mmap(NULL, psz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			    -1, 0);
-		if (page == MAP_FAILED)
-			fail("mmap a scratch page");
-		clear_ok = scan_call(scan_open(0), PAGEMAP_SOFTDIRTY_CLEAR, page, psz, NULL, 0,
-				     0, 0, 0, 0, 0, &end) >= 0 || errno != EINVAL;
-		munmap(page, psz);
+	if (!probed) {
+		no_clear = scan_clear_unsupported();
+		probed = true;
 	}
-	if (!clear_ok)
-		return "the kernel rejects PAGEMAP_SOFTDIRTY_CLEAR (no CONFIG_MEM_SOFT_DIRTY?)";
+	if (no_clear)
+		return no_clear;
 	if (v->thp && access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK))
 		return "no THP (CONFIG_TRANSPARENT_HUGEPAGE=n)";
 	return NULL;

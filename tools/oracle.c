@@ -785,13 +785,14 @@ static void setup(void)
 {
 	char path[] = "/tmp/oracle-XXXXXX";
 	struct sigaction sa = { .sa_handler = on_fault };
+	const char *why;
 
 	if (sysconf(_SC_PAGESIZE) != PSZ)
 		ksft_exit_skip("the page size is not %lu\n", PSZ);
+	why = scan_clear_unsupported();
+	if (why)
+		ksft_exit_skip("%s\n", why);
 	pm = scan_open(0);
-	/* soft-dirty and the ioctl at all: a CLEAR of nothing */
-	if (scan_call(pm, CLEAR, (void *)WIN_ADDR, PSZ, NULL, 0, 0, 0, 0, 0, 0, NULL) < 0)
-		ksft_exit_skip("PAGEMAP_SCAN with CLEAR: %s\n", strerror(errno));
 	memfd = memfd_create("oracle", 0);
 	filefd = mkstemp(path);
 	if (memfd < 0 || filefd < 0)

@@ -370,28 +370,6 @@ static void test_ratios(const uint64_t *bytes, const bool *done)
 	ksft_test_result(ok, "incremental iterations write < 1/4 of a full dump\n");
 }
 
-/* Why predump cannot work on this kernel, or NULL: tried on a page of our own */
-static const char *unsupported(void)
-{
-	char *page = mmap(NULL, psz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	int pm = scan_open(0);
-	long ret;
-
-	if (page == MAP_FAILED)
-		fail("mmap a probe page");
-	*page = 1;
-	ret = scan_call(pm, PAGEMAP_SOFTDIRTY_CLEAR, page, psz, NULL, 0, 0, 0, 0, 0, 0, NULL);
-	if (ret < 0 && errno == ENOTTY)
-		return "the kernel has no PAGEMAP_SCAN";
-	if (ret < 0 && errno == EINVAL)
-		return "the kernel rejects PAGEMAP_SOFTDIRTY_CLEAR (no CONFIG_MEM_SOFT_DIRTY)";
-	if (ret < 0)
-		fail("PAGEMAP_SCAN CLEAR of a page of our own");
-	close(pm);
-	munmap(page, psz);
-	return NULL;
-}
-
 /* ---- options and main ---- */
 
 static void usage(const char *why, const char *arg)
@@ -464,7 +442,7 @@ int main(int argc, char **argv)
 	psz = sysconf(_SC_PAGESIZE);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ksft_print_header();
-	why = unsupported();
+	why = scan_clear_unsupported();
 	if (why)
 		ksft_exit_skip("%s\n", why);
 	ksft_set_plan(NR_BAD_ARGS + 1 + iters + 1 + 3 + 1);

@@ -759,6 +759,7 @@ int main(int argc, char **argv)
 {
 	unsigned int i, plan = 0;
 	uint64_t t0 = now();
+	const char *why;
 
 	if (argc > 1) {
 		fprintf(stderr, "error: unexpected argument '%s'\nusage: %s (as root, no arguments)\n",
@@ -775,10 +776,9 @@ int main(int argc, char **argv)
 	if (region == MAP_FAILED)
 		fail("mmap");
 	/* Every scenario checks what CLEAR may do */
-	if (scan_call(scan_open(0), PAGEMAP_SOFTDIRTY_CLEAR, region, psz, NULL, 0, 0, 0, 0, 0,
-		      0, NULL) < 0 && errno == EINVAL)
-		ksft_exit_skip("the kernel rejects PAGEMAP_SOFTDIRTY_CLEAR "
-			       "(no CONFIG_MEM_SOFT_DIRTY?)\n");
+	why = scan_clear_unsupported();
+	if (why)
+		ksft_exit_skip("%s\n", why);
 	for (i = 0; i < ARRAY_SIZE(scenarios); i++)
 		plan += scenarios[i].results;
 	ksft_set_plan(plan);

@@ -196,3 +196,26 @@ int fork_piped(int *fd)
 	*fd = fds[pid ? 0 : 1];
 	return pid;
 }
+
+const char *scan_clear_unsupported(void)
+{
+	long psz = sysconf(_SC_PAGESIZE);
+	char *page = mmap(NULL, psz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	const char *why = NULL;
+	int pm = scan_open(0);
+
+	if (page == MAP_FAILED)
+		fail("mmap a probe page");
+	*page = 1;
+	if (scan_call(pm, PAGEMAP_SOFTDIRTY_CLEAR, page, psz, NULL, 0, 0, 0, 0, 0, 0, NULL) < 0) {
+		if (errno == ENOTTY)
+			why = "the kernel has no PAGEMAP_SCAN";
+		else if (errno == EINVAL)
+			why = "the kernel rejects PAGEMAP_SOFTDIRTY_CLEAR (no CONFIG_MEM_SOFT_DIRTY)";
+		else
+			fail("PAGEMAP_SCAN CLEAR of a page of our own");
+	}
+	close(pm);
+	munmap(page, psz);
+	return why;
+}

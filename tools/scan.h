@@ -48,6 +48,13 @@ uint64_t now(void);
  */
 int scan_enter_nrr(int fd);
 
+/*
+ * Why this kernel cannot CLEAR soft-dirty with PAGEMAP_SCAN (no ioctl: ENOTTY;
+ * no CONFIG_MEM_SOFT_DIRTY: EINVAL), as a reason to SKIP with, or NULL when
+ * it can.  Tried on a page of our own; other errors exit with a message.
+ */
+const char *scan_clear_unsupported(void);
+
 /* Lines of /proc/self/maps (VMAs) overlapping [start, start + len). */
 size_t count_vmas(const void *start, size_t len);
 
