@@ -34,9 +34,17 @@
  * for kernels without main-series patch 1: there pagemap reports bit 61
  * (file) for the huge zero page but not for the small one, so a partial
  * CLEAR, which splits it, changes the categories of pages it did not clear
- * (this test found that; make check runs the default, which keeps the case).  Output: kselftest TAP, one result
- * per check class (classes[]), then totals and coverage.  Exit: 0 all
- * matched, 1 a mismatch, 2 usage.
+ * (this test found that; make check runs the default, which keeps the case).
+ *
+ * On a kernel without CONFIG_MEM_SOFT_DIRTY (spec "Compatibility") the same
+ * layouts run without soft-dirty: the scans use FILE/PRESENT/SWAPPED masks
+ * only and are compared as above, and every call that would CLEAR or ask
+ * about soft-dirty instead checks that such a call gets EINVAL, writes
+ * neither vec nor walk_end and changes nothing (class REJECTED, which is a
+ * SKIP on kernels with soft-dirty: scan-fuzz checks the errnos there).
+ *
+ * Output: kselftest TAP, one result per check class (classes[]), then
+ * totals and coverage.  Exit: 0 all matched, 1 a mismatch, 2 usage.
  */
 #define _GNU_SOURCE	/* memfd_create(), mremap(), MAP_FIXED_NOREPLACE */
 #include "scan.h"
@@ -95,18 +103,21 @@
 #define SHARED		8
 
 /* The check classes, one TAP result each */
-enum { PAGES, REGIONS, WALK_END, CLEARED, UNCHANGED, NR_CLASSES };
+enum { PAGES, REGIONS, WALK_END, CLEARED, UNCHANGED, REJECTED, NR_CLASSES };
 static const char *const classes[NR_CLASSES] = {
 	"pagemap bits match page by page (complete unfiltered scans)",
 	"regions and return value of filtered, truncated scans as the spec says",
 	"walk_end as the spec says",
 	"CLEAR cleared soft-dirty of exactly the matched pages below walk_end",
 	"nothing else changed: bits 55/61/62/63 outside the cleared pages",
+	"without soft-dirty, CLEAR and soft-dirty masks get EINVAL, write and change nothing",
 };
 
 static size_t layouts = DEFAULT_LAYOUTS, scans = DEFAULT_SCANS;
 static bool huge_zero = true;	/* THP operations may read (huge zero page) */
 static uint64_t seed = DEFAULT_SEED;
+static const char *no_sd;	/* why the kernel has no soft-dirty, or NULL */
+static uint64_t cats = CATS;	/* the categories the kernel accepts in masks */
 
 static int pm, memfd, filefd;
 static char *const win = (char *)WIN_ADDR;
@@ -445,13 +456,60 @@ static void random_call(struct call *c, bool clear)
 		c->required = one_in(2) ? SD : 0;
 		c->anyof = one_in(3) ? SD : 0;
 	} else {
-		c->required = rand_mask(5);
-		c->anyof = one_in(3) ? rand_mask(2) : 0;
-		c->excluded = rand_mask(6) & ~c->required;
+		c->required = rand_mask(5) & cats;
+		c->anyof = one_in(3) ? rand_mask(2) & cats : 0;
+		c->excluded = rand_mask(6) & cats & ~c->required;
 		if (one_in(8))	/* a filter nothing passes */
-			c->excluded = rand_mask(2);
+			c->excluded = rand_mask(2) & cats;
 	}
-	c->ret_mask = one_in(4) ? CATS : rand_below(16);
+	c->ret_mask = one_in(4) ? cats : rand_below(16) & cats;
+}
+
+/*
+ * Without soft-dirty: a valid call turned into one that CLEARs or has
+ * PAGE_IS_SOFTDIRTY in one of its masks.  Spec "Compatibility": EINVAL;
+ * "Errors": a failed call writes no output and changes nothing.
+ */
+static void rejected_call(struct call *c, const char *why)
+{
+	static struct page_region pattern[WIN_PAGES];
+	bool same_vec, same_state = true;
+	const char *what;
+	int err;
+
+	random_call(c, false);
+	c->why = why;
+	memset(matched, 0, sizeof(matched));
+	switch (rand_below(5)) {
+	case 0: c->flags |= CLEAR; break;
+	case 1: c->required |= SD; break;
+	case 2: c->anyof |= SD; break;
+	case 3: c->excluded |= SD; break;
+	default: c->ret_mask |= SD;
+	}
+	read_pagemap(before);
+	memset(pattern, 0xa5, sizeof(pattern));
+	memcpy(vec, pattern, sizeof(vec));
+	c->ret = scan_call(pm, c->flags, (void *)c->start, c->len, c->vec_len ? vec : NULL,
+			   c->vec_len, c->max_pages, c->required, c->anyof, c->excluded,
+			   c->ret_mask, &c->walk_end);
+	err = errno;
+	read_pagemap(after);
+	nr_scans++;
+	same_vec = !memcmp(vec, pattern, sizeof(vec));
+	for (size_t i = 0; i < WIN_PAGES; i++)
+		same_state &= categories(before[i]) == categories(after[i]);
+	cnt[REJECTED].checks++;
+	if (c->ret != -1 || err != EINVAL)
+		what = c->ret < 0 ? strerror(err) : "it succeeded";
+	else if (c->walk_end || !same_vec)
+		what = "it wrote vec or walk_end";
+	else if (!same_state)
+		what = "it changed a page";
+	else
+		return;
+	c->ret = -1;	/* vec holds nothing to show */
+	mismatch(REJECTED, c, 0, 0, what);
 }
 
 /* ---- the layout's operations ---- */
@@ -618,6 +676,14 @@ static void op_scan_clear(void)
 {
 	struct call c;
 
+	if (no_sd) {
+		rejected_call(&c, "a rejected call in the layout's operations");
+		log_op(" rejected-scan(flags %#llx,req %llx,any %llx,excl %llx,ret %llx)",
+		       (unsigned long long)c.flags, (unsigned long long)c.required,
+		       (unsigned long long)c.anyof, (unsigned long long)c.excluded,
+		       (unsigned long long)c.ret_mask);
+		return;
+	}
 	random_call(&c, true);
 	c.why = "CLEAR in the layout's operations";
 	log_op(" scan-clear(%#llx+%#llx,vec_len %llu,max %llu,req %llx,any %llx)",
@@ -737,13 +803,19 @@ static void run_layout(size_t index)
 	c.start = WIN_ADDR;
 	c.len = WIN_PAGES * PSZ;
 	c.vec_len = WIN_PAGES;
-	c.ret_mask = CATS;
+	c.ret_mask = cats;
 	c.why = "complete unfiltered scan";
 	checked_call(&c, PAGES);
 	count_coverage();
 
 	for (i = 0; i < scans; i++) {
-		random_call(&c, one_in(3));
+		bool clear = one_in(3);
+
+		if (clear && no_sd) {
+			rejected_call(&c, "rejected random scan");
+			continue;
+		}
+		random_call(&c, clear);
 		c.why = "random scan";
 		checked_call(&c, REGIONS);
 	}
@@ -785,13 +857,9 @@ static void setup(void)
 {
 	char path[] = "/tmp/oracle-XXXXXX";
 	struct sigaction sa = { .sa_handler = on_fault };
-	const char *why;
 
 	if (sysconf(_SC_PAGESIZE) != PSZ)
 		ksft_exit_skip("the page size is not %lu\n", PSZ);
-	why = scan_clear_unsupported();
-	if (why)
-		ksft_exit_skip("%s\n", why);
 	pm = scan_open(0);
 	memfd = memfd_create("oracle", 0);
 	filefd = mkstemp(path);
@@ -801,6 +869,14 @@ static void setup(void)
 	if (mmap(win, WIN_PAGES * PSZ, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
 		 MAP_FIXED_NOREPLACE, -1, 0) != win)
 		fail("reserve the window at its fixed address");
+	if (scan_call(pm, 0, win, PSZ, vec, 1, 0, 0, 0, 0, 0, NULL) < 0) {
+		if (errno == ENOTTY)
+			ksft_exit_skip("the kernel has no PAGEMAP_SCAN\n");
+		fail("a GET of the window");
+	}
+	no_sd = scan_clear_unsupported();
+	if (no_sd)
+		cats &= ~SD;
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGBUS, &sa, NULL) || sigaction(SIGSEGV, &sa, NULL))
 		fail("sigaction");
@@ -819,14 +895,20 @@ int main(int argc, char **argv)
 	setup();	/* before the plan: it may skip the whole run */
 	ksft_set_plan(NR_CLASSES);
 	ksft_print_msg("%zu layouts of %lu pages (+%d guard pages each side), %zu random scans "
-		       "each, seed %llu%s\n", layouts, ARENA_PAGES, GUARD_PAGES, scans,
-		       (unsigned long long)seed, huge_zero ? "" : ", no huge zero page");
+		       "each, seed %llu%s%s\n", layouts, ARENA_PAGES, GUARD_PAGES, scans,
+		       (unsigned long long)seed, huge_zero ? "" : ", no huge zero page",
+		       no_sd ? ", without soft-dirty" : "");
 	t0 = now();
 	for (i = 0; i < layouts; i++)
 		run_layout(i);
 	for (k = 0; k < NR_CLASSES; k++) {
 		mism += cnt[k].mismatches;
-		if (!cnt[k].checks)
+		if (k == CLEARED && no_sd)
+			ksft_test_result_skip("%s: %s\n", classes[k], no_sd);
+		else if (k == REJECTED && !no_sd)
+			ksft_test_result_skip("%s: the kernel has soft-dirty (scan-fuzz checks "
+					      "its errnos)\n", classes[k]);
+		else if (!cnt[k].checks)
 			ksft_test_result_skip("%s: no checks\n", classes[k]);
 		else
 			ksft_test_result(!cnt[k].mismatches, "%s: %llu checks, %llu mismatches "

@@ -25,8 +25,16 @@
  *    fails with ESRCH and writes nothing, an unknown ioctl gets ENOTTY;
  *  - a target that exited after the open, as a zombie and reaped: ESRCH;
  *  - a thread that exited after its /proc/<pid>/task/<tid>/pagemap was
- *    opened, its process still running: GET and CLEAR still work.
+ *    opened, its process still running: GET and CLEAR still work;
+ *  - a target that exec'd after the open: the descriptor does not reach
+ *    the new image (ESRCH).
  * A call that fails must write neither vec nor walk_end.
+ *
+ * On a kernel without CONFIG_MEM_SOFT_DIRTY the targets' marked pages are
+ * their present ones (the odd ones are zapped) instead, GETs ask for
+ * PAGE_IS_PRESENT, and where a CLEAR is checked it must get EINVAL (spec
+ * "Compatibility") and change nothing; the two results about clearing
+ * one's own pages skip.
  *
  * Output: kselftest TAP, results per scenario (scenarios[]).
  * Exit: 0 all passed, 1 a check failed, 2 usage, 4 skipped (not root).
@@ -60,11 +68,16 @@
 #define UID_B		65534	/* another uid (and gid): nobody */
 #define PF_KTHREAD	0x00200000	/* include/linux/sched.h */
 #define SD		PAGE_IS_SOFTDIRTY
+#define BUSYBOX		"/bin/busybox"	/* what a target execs (the guest has it) */
 #define CLEAR		PAGEMAP_SOFTDIRTY_CLEAR
 
 /* The region every process here has at the same address (mapped before any fork) */
 static char *region;
 static size_t psz, len;
+
+/* Why the kernel has no soft-dirty, or NULL; what marks a target's pages */
+static const char *no_sd;
+static uint64_t cat = SD;
 
 /* ---- scanning ---- */
 
@@ -77,7 +90,7 @@ struct result {
 };
 
 /*
- * GET the soft-dirty pages of the region through @fd, with @flags (0 or
+ * GET the pages of the region in category cat through @fd, with @flags (0 or
  * CLEAR).  vec starts as a pattern the kernel never writes, and scan_call()
  * passes walk_end as 0, so that any output of a failed call shows.
  */
@@ -90,7 +103,7 @@ static struct result scan_region(int fd, uint64_t flags)
 
 	memset(pattern, 0xa5, sizeof(pattern));
 	memcpy(vec, pattern, sizeof(vec));
-	r.ret = scan_call(fd, flags, region, len, vec, NPAGES, 0, SD, 0, 0, SD, &end);
+	r.ret = scan_call(fd, flags, region, len, vec, NPAGES, 0, cat, 0, 0, cat, &end);
 	r.err = r.ret < 0 ? errno : 0;
 	if (r.ret < 0) {
 		r.wrote = end || memcmp(vec, pattern, sizeof(vec));
@@ -125,7 +138,22 @@ static bool denied(const struct result *r, int err)
 	return r->ret == -1 && r->err == err && !r->wrote;
 }
 
-/* The soft-dirty pages of @pid's region, read by root: a mask */
+/*
+ * The errno a CLEAR refused with @err gets: without soft-dirty every CLEAR
+ * gets EINVAL, before any permission check (spec "Compatibility").
+ */
+static int clear_err(int err)
+{
+	return no_sd ? EINVAL : err;
+}
+
+/* What a result name says of CLEAR: @text, or the EINVAL without soft-dirty */
+static const char *clear_says(const char *text)
+{
+	return no_sd ? "CLEAR gets EINVAL (no soft-dirty) and changes nothing" : text;
+}
+
+/* The pages of @pid's region in category cat, read by root: a mask */
 static uint64_t dirty_of(pid_t pid)
 {
 	int fd = scan_open(pid);
@@ -137,12 +165,21 @@ static uint64_t dirty_of(pid_t pid)
 	return r.mask;
 }
 
-/* Make this process's soft-dirty pages of the region exactly EVEN */
+/* Make this process's soft-dirty (or present) pages of the region exactly EVEN */
 static int mark_even(void)
 {
-	int fd = scan_open(0);
+	int fd;
 	long ret;
 	size_t i;
+
+	if (no_sd) {
+		if (madvise(region, len, MADV_DONTNEED))
+			return -1;
+		for (i = 0; i < NPAGES; i += 2)
+			region[i * psz] = 2;
+		return 0;
+	}
+	fd = scan_open(0);
 
 	for (i = 0; i < NPAGES; i++)
 		region[i * psz] = 1;
@@ -212,9 +249,20 @@ static int read_report(int fd, const char *who)
 	return err;
 }
 
+/* A target's SIGUSR1 handler: exec a program that waits (execve() is async-signal-safe) */
+static void exec_sleep(int sig)
+{
+	char *const argv[] = { "sleep", "1000000", NULL };
+
+	(void)sig;
+	execve(BUSYBOX, argv, argv + 2);
+	_exit(127);
+}
+
 /*
  * Start a target: a child with the region's soft-dirty pages EVEN, running
- * as uid/gid @id (0: stays root), dumpable or not; it waits to be killed.
+ * as uid/gid @id (0: stays root), dumpable or not; it waits to be killed,
+ * and execs BUSYBOX sleep on SIGUSR1.
  * It marks its pages as root first: the open of its own pagemap then does
  * not depend on what the scenarios test.
  */
@@ -231,7 +279,7 @@ static pid_t target_start(unsigned int id, bool dumpable)
 		return pid;
 	}
 	if (mark_even() || (id && set_ids(id, id)) ||
-	    prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0))
+	    prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0) || signal(SIGUSR1, exec_sleep) == SIG_ERR)
 		err = errno;
 	if (write(fd, &err, sizeof(err)) != sizeof(err))
 		_exit(1);
@@ -318,17 +366,23 @@ static bool may_get_not_clear(pid_t target, const struct outcome *o)
 {
 	uint64_t after = dirty_of(target);
 
-	ksft_print_msg("  target's soft-dirty pages after: %#llx\n", (unsigned long long)after);
-	return reported(&o->get, EVEN) && denied(&o->clear, EPERM) && after == EVEN;
+	ksft_print_msg("  target's marked pages after: %#llx\n", (unsigned long long)after);
+	return reported(&o->get, EVEN) && denied(&o->clear, clear_err(EPERM)) && after == EVEN;
 }
 
-/* A caller that CLEARed: it reported EVEN, and the target is clean */
-static bool cleared(pid_t target, const struct outcome *o)
+/*
+ * A GET and a GET+CLEAR that may clear: both reported EVEN, and the target
+ * is clean (without soft-dirty: the GET reported EVEN, the CLEAR got EINVAL
+ * and the target is as it was).
+ */
+static bool cleared(pid_t target, const struct result *get, const struct result *clear)
 {
 	uint64_t after = dirty_of(target);
 
-	ksft_print_msg("  target's soft-dirty pages after: %#llx\n", (unsigned long long)after);
-	return reported(&o->get, EVEN) && reported(&o->clear, EVEN) && !after;
+	ksft_print_msg("  target's marked pages after: %#llx\n", (unsigned long long)after);
+	if (no_sd)
+		return reported(get, EVEN) && denied(clear, EINVAL) && after == EVEN;
+	return reported(get, EVEN) && reported(clear, EVEN) && !after;
 }
 
 /* ---- scenarios ---- */
@@ -370,8 +424,8 @@ static void dropped_after_open(void)
 	struct outcome o = run_caller(t, &c);
 
 	ksft_test_result(may_get_not_clear(t, &o),
-			 "opened by root, used as uid %u on a uid %u process: GET works, CLEAR gets EPERM and changes nothing\n",
-			 UID_B, UID_A);
+			 "opened by root, used as uid %u on a uid %u process: GET works, %s\n",
+			 UID_B, UID_A, clear_says("CLEAR gets EPERM and changes nothing"));
 	close(c.fd);
 	target_stop(t);
 }
@@ -392,17 +446,17 @@ static void fs_credentials(void)
 	refused.fd = scan_open(t);
 	o = run_caller(t, &refused);
 	ksft_test_result(may_get_not_clear(t, &o),
-			 "real uid = the target's, fs uid %u: GET works, CLEAR gets EPERM and changes nothing\n",
-			 UID_B);
+			 "real uid = the target's, fs uid %u: GET works, %s\n",
+			 UID_B, clear_says("CLEAR gets EPERM and changes nothing"));
 	close(refused.fd);
 	target_stop(t);
 
 	t = target_start(UID_A, true);
 	allowed.fd = scan_open(t);
 	o = run_caller(t, &allowed);
-	ksft_test_result(cleared(t, &o),
-			 "fs uid = the target's, real uid %u: CLEAR works and the target is clean\n",
-			 UID_B);
+	ksft_test_result(cleared(t, &o.get, &o.clear),
+			 "fs uid = the target's, real uid %u: GET works, %s\n",
+			 UID_B, clear_says("CLEAR works and the target is clean"));
 	close(allowed.fd);
 	target_stop(t);
 }
@@ -415,8 +469,8 @@ static void root_without_cap(void)
 	struct outcome o = run_caller(t, &c);
 
 	ksft_test_result(may_get_not_clear(t, &o),
-			 "root without CAP_SYS_PTRACE on a uid %u process: GET works, CLEAR gets EPERM and changes nothing\n",
-			 UID_A);
+			 "root without CAP_SYS_PTRACE on a uid %u process: GET works, %s\n",
+			 UID_A, clear_says("CLEAR gets EPERM and changes nothing"));
 	close(c.fd);
 	target_stop(t);
 }
@@ -460,6 +514,13 @@ static void own_after_drop(void)
 {
 	struct own o;
 
+	if (no_sd) {
+		ksft_test_result_skip("own pagemap used after dropping privileges: CLEAR: %s\n",
+				      no_sd);
+		ksft_test_result_skip("own pagemap used after dropping privileges: GET of "
+				      "the pages written since a CLEAR: %s\n", no_sd);
+		return;
+	}
 	in_child(own_child, NULL, &o, sizeof(o));
 	if (o.setup_err)
 		ksft_exit_fail_msg("own: taking uid %u: %s\n", UID_B, strerror(o.setup_err));
@@ -487,19 +548,22 @@ static void non_dumpable(void)
 	pid_t t = target_start(UID_A, false);
 	struct caller c = { .ruid = UID_A, .euid = UID_A, .fd = -1 };
 	struct outcome o = run_caller(t, &c);
-	struct result r;
+	struct result get, r;
 
 	ksft_test_result(o.open_err == EACCES,
 			 "uid %u cannot open the pagemap of its non-dumpable process: EACCES\n", UID_A);
 	c.fd = scan_open(t);
 	o = run_caller(t, &c);
 	ksft_test_result(may_get_not_clear(t, &o),
-			 "root's descriptor used as uid %u on its non-dumpable process: GET works, CLEAR gets EPERM and changes nothing\n",
-			 UID_A);
+			 "root's descriptor used as uid %u on its non-dumpable process: GET works, %s\n",
+			 UID_A, clear_says("CLEAR gets EPERM and changes nothing"));
+	get = scan_region(c.fd, 0);
 	r = scan_region(c.fd, CLEAR);
+	show("root's GET", &get);
 	show("root's GET+CLEAR", &r);
-	ksft_test_result(reported(&r, EVEN) && !dirty_of(t),
-			 "root (CAP_SYS_PTRACE) can CLEAR a non-dumpable process\n");
+	ksft_test_result(cleared(t, &get, &r),
+			 "root (CAP_SYS_PTRACE) on a non-dumpable process: GET works, %s\n",
+			 clear_says("CLEAR works and the target is clean"));
 	close(c.fd);
 	target_stop(t);
 }
@@ -532,8 +596,9 @@ static void same_uid(void)
 	}
 	t = target_start(UID_A, true);
 	o = run_caller(t, &c);
-	ksft_test_result(!o.open_err && cleared(t, &o),
-			 "uid %u opens its dumpable process's pagemap, GETs and CLEARs it\n", UID_A);
+	ksft_test_result(!o.open_err && cleared(t, &o.get, &o.clear),
+			 "uid %u opens its dumpable process's pagemap, GET works, %s\n", UID_A,
+			 clear_says("CLEAR works and the target is clean"));
 	target_stop(t);
 }
 
@@ -655,6 +720,47 @@ static void exited(void)
 	close(fd);
 }
 
+/* Whether @pid runs BUSYBOX now (its exec is done); waits up to 5 s */
+static bool runs_busybox(pid_t pid)
+{
+	char path[64], exe[256];
+	ssize_t n = -1;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	for (i = 0; i < 5000; i++) {
+		n = readlink(path, exe, sizeof(exe) - 1);
+		if (n > 0) {
+			exe[n] = '\0';
+			if (!strcmp(exe, BUSYBOX))
+				return true;
+		}
+		usleep(1000);
+	}
+	ksft_print_msg("  %s: %s\n", path, n > 0 ? exe : strerror(errno));
+	return false;
+}
+
+/*
+ * A target that exec'd after root opened its pagemap: the descriptor holds
+ * the address space it was opened on (proc_mem_open() pins the mm, as for
+ * /proc/<pid>/mem), which exec dropped: GET and CLEAR get ESRCH (spec: the
+ * target's address space is gone) and do not reach the new image.  That it
+ * is the old one, not the new, is from the code: the spec says nothing of
+ * exec.  A setuid exec is the case this protects.
+ */
+static void exec_after_open(void)
+{
+	pid_t t = target_start(UID_A, true);
+	int fd = scan_open(t);
+
+	kill(t, SIGUSR1);
+	ksft_test_result(runs_busybox(t) && gone(fd),
+			 "target exec'd after the open: GET and CLEAR get ESRCH, not the new image\n");
+	close(fd);
+	target_stop(t);
+}
+
 /* The tid of thread_target()'s second thread, once it runs */
 static pid_t short_tid;
 
@@ -731,9 +837,9 @@ static void thread_exited(void)
 	clear = scan_region(fd, CLEAR);
 	show("GET", &get);
 	show("GET+CLEAR", &clear);
-	ksft_test_result(access(path, F_OK) && reported(&get, EVEN) && reported(&clear, EVEN) &&
-			 !dirty_of(t),
-			 "thread exited after its pagemap was opened, process alive: GET and CLEAR (root) work\n");
+	ksft_test_result(access(path, F_OK) && cleared(t, &get, &clear),
+			 "thread exited after its pagemap was opened, process alive: GET works, %s\n",
+			 clear_says("CLEAR (root) works and the target is clean"));
 	close(fd);
 	close(order);
 	target_stop(t);
@@ -752,6 +858,7 @@ static const struct {
 	{ same_uid, 1 },
 	{ kernel_thread, 4 },
 	{ exited, 2 },
+	{ exec_after_open, 1 },
 	{ thread_exited, 1 },
 };
 
@@ -759,7 +866,6 @@ int main(int argc, char **argv)
 {
 	unsigned int i, plan = 0;
 	uint64_t t0 = now();
-	const char *why;
 
 	if (argc > 1) {
 		fprintf(stderr, "error: unexpected argument '%s'\nusage: %s (as root, no arguments)\n",
@@ -775,10 +881,19 @@ int main(int argc, char **argv)
 	region = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (region == MAP_FAILED)
 		fail("mmap");
-	/* Every scenario checks what CLEAR may do */
-	why = scan_clear_unsupported();
-	if (why)
-		ksft_exit_skip("%s\n", why);
+	/* Without soft-dirty the scenarios check present pages (see the top) */
+	no_sd = scan_clear_unsupported();
+	if (no_sd) {
+		struct result r;
+		int fd = scan_open(0);
+
+		cat = PAGE_IS_PRESENT;
+		r = scan_region(fd, 0);
+		close(fd);
+		if (r.ret < 0)
+			ksft_exit_skip("%s: %s\n", no_sd, strerror(r.err));
+		ksft_print_msg("%s: the targets' marked pages are their present ones\n", no_sd);
+	}
 	for (i = 0; i < ARRAY_SIZE(scenarios); i++)
 		plan += scenarios[i].results;
 	ksft_set_plan(plan);
