@@ -26,6 +26,10 @@
  * read before.  Most calls scan S (CLEAR in most), so that a call wrongly
  * accepted would change something; S is stirred again every 32 calls.
  *
+ * Without CONFIG_MEM_SOFT_DIRTY the same classes run with the model of such
+ * a kernel (spec "Compatibility"): PAGEMAP_SOFTDIRTY_CLEAR is an unknown flag
+ * and PAGE_IS_SOFTDIRTY an unknown mask bit, both EINVAL; valid calls GET.
+ *
  * Output: kselftest TAP, one result per class of case (classes[]), passing
  * only if none of its calls got a wrong errno, a wrong result or changed
  * something it must not.  Exit: 0 all passed, 1 a class failed, 2 usage.
@@ -157,6 +161,7 @@ static int pm_fd;
 static uint64_t rng;
 static uint64_t task_size;	/* the task's address-space limit */
 static uint64_t known_flags;	/* flags the kernel takes */
+static uint64_t known_cats = CATS;	/* mask bits it takes: no SD without soft-dirty */
 static uint64_t max_regions;	/* no range of this process has more */
 static unsigned long window;	/* vec entries the kernel buffers: a page */
 static uint8_t pre[ARENA_PAGES], post[ARENA_PAGES]; /* arena categories */
@@ -318,24 +323,32 @@ static uint64_t mapped_pages(void)
 	return pages;
 }
 
-/* A CLEAR of @n arena pages from @first, outside the counted calls */
+/* A CLEAR of @n arena pages from @first, outside the counted calls (if it can) */
 static void clear_range(size_t first, size_t n)
 {
+	if (!(known_flags & CLEAR))
+		return;
 	setup_calls++;
 	if (scan_call(pm_fd, CLEAR, (void *)arena_page(first), n * psz, NULL, 0,
 		      0, 0, 0, 0, 0, NULL) < 0)
 		fail("PAGEMAP_SCAN CLEAR of the arena");
 }
 
-/* L: even pages written, odd pages present and clean */
+/*
+ * L: even pages written, odd pages present and clean (without soft-dirty:
+ * odd pages not present, so that L still alternates)
+ */
 static void restore_l(void)
 {
 	char *l = (char *)arena_page(L_FIRST);
 	size_t i;
 
 	clear_range(L_FIRST, L_PAGES);
-	for (i = 0; i < L_PAGES; i += 2)
-		l[i * psz]++;
+	for (i = 0; i < L_PAGES; i++)
+		if (!(i % 2))
+			l[i * psz]++;
+		else if (!(known_cats & SD))
+			madvise(l + i * psz, psz, MADV_DONTNEED);
 	l_broken = false;
 }
 
@@ -515,7 +528,7 @@ static bool bad_flags(const struct call *c)
 static bool bad_masks(const struct call *c)
 {
 	return (c->a.required_mask | c->a.anyof_mask | c->a.excluded_mask |
-		c->a.return_mask) & ~(uint64_t)CATS;
+		c->a.return_mask) & ~known_cats;
 }
 
 static bool unaligned(const struct call *c)
@@ -816,11 +829,11 @@ static void gen_masks(struct pagemap_scan_arg *a)
 		a->anyof_mask = chance(25) ? SD : 0;
 		a->excluded_mask = 0;
 	} else {
-		a->required_mask = some_cats();
-		a->anyof_mask = chance(60) ? 0 : some_cats();
-		a->excluded_mask = chance(60) ? 0 : some_cats();
+		a->required_mask = some_cats() & known_cats;
+		a->anyof_mask = chance(60) ? 0 : some_cats() & known_cats;
+		a->excluded_mask = chance(60) ? 0 : some_cats() & known_cats;
 	}
-	a->return_mask = chance(20) ? CATS : rnd(16);
+	a->return_mask = chance(20) ? known_cats : rnd(16) & known_cats;
 }
 
 /* A valid call on the arena, CLEAR in most */
@@ -833,7 +846,7 @@ static void gen_valid(struct call *c)
 	set_arg(c, A_GOOD);
 	a->size = ARG_SIZE;
 	a->walk_end = WALK_CANARY;
-	a->flags = chance(65) ? CLEAR : 0;
+	a->flags = (known_flags & CLEAR) && chance(65) ? CLEAR : 0;
 	gen_range(a);
 	gen_masks(a);
 	if (!(a->flags & CLEAR) || chance(50)) {
@@ -903,8 +916,8 @@ static void gen_bad_flags(struct call *c)
 
 static void gen_bad_masks(struct call *c)
 {
-	uint64_t u = PICK(1 << 4, 1 << 5, 1 << 7, 1ULL << 32, 1ULL << 63, ~0ULL,
-			  xorshift(&rng)) & ~(uint64_t)CATS;
+	uint64_t u = PICK(SD, 1 << 4, 1 << 5, 1 << 7, 1ULL << 32, 1ULL << 63, ~0ULL,
+			  xorshift(&rng)) & ~known_cats;	/* SD: without soft-dirty */
 	__u64 *masks[] = { &c->a.required_mask, &c->a.anyof_mask,
 			      &c->a.excluded_mask, &c->a.return_mask };
 
@@ -1037,18 +1050,19 @@ static void gen_vec_partly(struct call *c)
 			  1 + rnd(600), 2 * window, 2 * window + 1);
 
 	gen_valid(c);
-	a->flags = chance(50) ? CLEAR : 0;
+	a->flags = (known_flags & CLEAR) && chance(50) ? CLEAR : 0;
 	gen_masks(a);
 	set_vec_part(c, PICK(V_PART_HOLE, V_PART_RO), w);
 	a->vec_len = chance(20) ? PICK(~0ULL, 1ULL << 40) : w + 1 + rnd(w + 8);
 	if (chance(10))
 		a->vec_len = 1 + rnd(c->vec_ok + 1);	/* all writable */
 	if (w > 32 || chance(30)) {
-		/* Enough regions: L alternates, seen through the soft-dirty bit */
+		/* Enough regions: L alternates, seen through soft-dirty (or present) */
 		a->start = arena_page(chance(50) ? S_FIRST : L_FIRST);
 		a->len = arena_page(L_FIRST + L_PAGES) - a->start;
 		a->required_mask = a->anyof_mask = a->excluded_mask = 0;
-		a->return_mask = SD | (chance(50) ? PAGE_IS_PRESENT : 0);
+		a->return_mask = !(known_cats & SD) ? PAGE_IS_PRESENT :
+				 SD | (chance(50) ? PAGE_IS_PRESENT : 0);
 		if (l_broken)
 			restore_l();
 	}
@@ -1067,7 +1081,7 @@ static void gen_vec_in_range(struct call *c)
 	uint64_t vec, n;
 
 	gen_valid(c);
-	a->flags = chance(50) ? CLEAR : 0;
+	a->flags = (known_flags & CLEAR) && chance(50) ? CLEAR : 0;
 	gen_masks(a);
 	a->max_pages = 0;
 	if (chance(75)) {
@@ -1330,7 +1344,8 @@ static const char *check_in_range(const struct call *c, long ret, uint64_t we,
 
 	for (i = 0; i < ARENA_PAGES; i++) {
 		bool in = arena_page(i) >= a->start && arena_page(i) < we;
-		uint8_t alt = PAGE_IS_PRESENT | SD | (arena_file(i) ? PAGE_IS_FILE : 0);
+		uint8_t alt = (PAGE_IS_PRESENT | SD | (arena_file(i) ? PAGE_IS_FILE : 0)) &
+			      known_cats;
 		uint8_t cand[4] = { pre[i], alt, pre[i] & ~SD, alt & ~SD };
 		bool ok = false;
 
@@ -1729,8 +1744,15 @@ int main(int argc, char **argv)
 	err = probe_flags(CLEAR);
 	if (err == ENOTTY)
 		skip_all("the kernel has no PAGEMAP_SCAN");
-	if (err != EFAULT)
-		skip_all("the kernel does not take PAGEMAP_SOFTDIRTY_CLEAR (no CONFIG_MEM_SOFT_DIRTY?)");
+	if (err == EINVAL) {	/* spec "Compatibility": CLEAR and SD are unknown */
+		known_flags = 0;
+		known_cats &= ~(uint64_t)SD;
+		ksft_print_msg("no CONFIG_MEM_SOFT_DIRTY (CLEAR gets EINVAL): CLEAR and "
+			       "PAGE_IS_SOFTDIRTY are unknown bits to the model\n");
+	} else if (err != EFAULT) {
+		ksft_exit_fail_msg("PAGEMAP_SOFTDIRTY_CLEAR probe: %s, not EFAULT or EINVAL\n",
+				   errname(err));
+	}
 	err = probe_flags(CLEAR | NRR);
 	if (err == EFAULT)
 		known_flags |= NRR;
