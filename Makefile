@@ -47,9 +47,10 @@ bench: guest
 bench-smoke: guest
 	scripts/bench --smoke
 
-# Hours: the reliability programs at stress sizes (guest/stress.list).
+# Hours: the reliability programs at stress sizes (guest/stress.list);
+# STRESS_LINES=A-B runs part of the list (scripts/stress --lines).
 stress: guest
-	scripts/stress --config $(CONFIG)
+	scripts/stress --config $(CONFIG) $(if $(STRESS_LINES),--lines $(STRESS_LINES))
 
 clean:
 	rm -rf build/base build/debug build/logs build/selftests build/tools build/initramfs* build/headers build/bisect* build/main-only* build/static-*
