@@ -37,7 +37,12 @@
  * walk_end in (start, end], sorted, maximal, non-overlapping regions inside
  * [start, walk_end), none in a hole, bitmaps that match the masks, at most
  * vec_len regions and max_pages pages, and a stop before the end only when
- * one of them is reached.
+ * one of them is reached.  migrate, migrate-shmem and migrate-thp: a thread
+ * moves parts of the region between NUMA nodes with move_pages(2), mapping
+ * shared parts again and reading them first so that their PTEs are
+ * writable and clean (see migrate()); SKIP with one node.  They found that
+ * clearing a writable migration entry lost the next write (main-series
+ * patch 3).
  * Output: kselftest TAP, one result per variant.  Exit: 0 ok, 1 a variant
  * failed, 2 usage.
  */
@@ -54,7 +59,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/mempolicy.h>	/* MPOL_MF_MOVE */
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -71,7 +78,7 @@
 enum backing { ANON, SHMEM, FILE_SHARED, FILE_PRIVATE };
 
 /* What runs beside the writers and the collector */
-enum extra { NONE, PAGEOUT, CHAOS, RACE };
+enum extra { NONE, PAGEOUT, CHAOS, RACE, MIGRATE };
 
 struct variant {
 	const char *name;
@@ -104,6 +111,9 @@ static const struct variant variants[] = {
 	{ "race-shmem", SHMEM, false, false, RACE, NULL },
 	{ "race-thp", ANON, true, false, RACE, NULL },
 	{ "race-nrr", ANON, false, true, RACE, NULL },
+	{ "migrate", ANON, false, false, MIGRATE, NULL },
+	{ "migrate-shmem", SHMEM, false, false, MIGRATE, NULL },
+	{ "migrate-thp", ANON, true, false, MIGRATE, NULL },
 };
 #define NR_VARIANTS (sizeof(variants) / sizeof(variants[0]))
 
@@ -183,7 +193,7 @@ static char *map_region(const struct variant *v)
 	/* The holes: a PROT_NONE VMA would have soft-dirty pages */
 	if (race && (munmap(res, p - res) || munmap(p + len, res + span - p - len)))
 		fail("munmap the holes");
-	if (race)
+	if (race || v->extra == MIGRATE)
 		churn_fd = fd;
 	else if (fd >= 0)
 		close(fd);
@@ -299,6 +309,56 @@ static void chaos(uint64_t *rnd)
 	}
 }
 
+/*
+ * Move a random part of the region (at most SPAN pages) to a random NUMA
+ * node with move_pages(2), so that the collector meets migration entries,
+ * PTE ones and, with THP, PMD ones.  On a shared backing the part is often
+ * mapped again in place first and read: the new VMA has VM_SOFTDIRTY, so no
+ * write-notify, and the read faults map its pages writable and clean.  Then
+ * only a migration entry made read-only by a CLEAR makes the first write
+ * after the migration fault.  Failures the kernel is allowed are ignored.
+ */
+static void migrate(uint64_t *rnd)
+{
+	static void *pages[SPAN];
+	static int nodes[SPAN], status[SPAN];
+	size_t len, n, i;
+	char *p = random_part(rnd, region, npages, &len);
+	int node = xorshift(rnd) % 2;
+
+	n = len / psz < SPAN ? len / psz : SPAN;
+	if (churn_fd >= 0 && xorshift(rnd) % 2) {
+		if (mmap(p, n * psz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, churn_fd,
+			 p - region) != p)
+			fail("mmap MAP_FIXED a part of the region again");
+		for (i = 0; i < n; i++)
+			(void)*(volatile char *)(p + i * psz);
+	}
+	for (i = 0; i < n; i++) {
+		pages[i] = p + i * psz;
+		nodes[i] = node;
+	}
+	if (syscall(SYS_move_pages, 0, n, pages, nodes, status, MPOL_MF_MOVE) < 0 &&
+	    errno != ENOMEM && errno != EBUSY && errno != EAGAIN)
+		fail("move_pages");
+	churn_ops++;
+}
+
+/* A counter of /proc/vmstat, or 0 */
+static unsigned long vmstat(const char *name)
+{
+	FILE *f = fopen("/proc/vmstat", "r");
+	unsigned long v = 0, val;
+	char key[64];
+
+	while (f && fscanf(f, "%63s %lu", key, &val) == 2)
+		if (!strcmp(key, name))
+			v = val;
+	if (f)
+		fclose(f);
+	return v;
+}
+
 /* ---- the race variants' churn thread ---- */
 
 /* Map @len bytes at @p of the churn part again, as map_region() did */
@@ -396,6 +456,8 @@ static void *extra(void *arg)
 			pageout(&rnd);
 		else if (V->extra == CHAOS)
 			chaos(&rnd);
+		else if (V->extra == MIGRATE)
+			migrate(&rnd);
 		else
 			churn_once(&rnd);
 		usleep(1000);
@@ -670,6 +732,7 @@ static bool stop_race(pthread_t *scanners)
 static int run_variant(const struct variant *v)
 {
 	pthread_t w[WRITERS], pg, scanners[2];
+	unsigned long migrated = vmstat("pgmigrate_success");
 	bool race_ok = true;
 	struct stats st = {};
 	uint64_t rnd = seed;
@@ -716,6 +779,9 @@ static int run_variant(const struct variant *v)
 		pthread_join(pg, NULL);
 	if (v->extra == RACE)
 		race_ok = stop_race(scanners);
+	if (v->extra == MIGRATE)
+		ksft_print_msg("%s: %lu move_pages calls, %lu pages migrated\n", v->name,
+			       churn_ops, vmstat("pgmigrate_success") - migrated);
 	collect(&st, 0, npages, &rnd, false, "by the final pass");
 
 	ksft_print_msg("%s: %zu writes, %llu calls, %llu pages examined, %llu reported, "
@@ -747,6 +813,8 @@ static const char *unsupported(const struct variant *v)
 		return no_clear;
 	if (v->thp && access("/sys/kernel/mm/transparent_hugepage/enabled", F_OK))
 		return "no THP (CONFIG_TRANSPARENT_HUGEPAGE=n)";
+	if (v->extra == MIGRATE && access("/sys/devices/system/node/node1", F_OK))
+		return "one NUMA node: no other node to migrate to";
 	return NULL;
 }
 
