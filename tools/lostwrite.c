@@ -42,7 +42,7 @@
  * shared parts again and reading them first so that their PTEs are
  * writable and clean (see migrate()); SKIP with one node.  They found that
  * clearing a writable migration entry lost the next write (main-series
- * patch 3).
+ * patch 4).
  * Output: kselftest TAP, one result per variant.  Exit: 0 ok, 1 a variant
  * failed, 2 usage.
  */

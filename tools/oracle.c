@@ -384,22 +384,29 @@ static void check_state(const struct call *c, long n, uint64_t want_end)
 		mismatch(UNCHANGED, c, n, want_end, "a page not cleared changed");
 }
 
-static void checked_call(struct call *c, int class)
+/* Make call @c and read pagemap into after[] at once; returns its errno */
+static int make_call(struct call *c)
 {
-	uint64_t want_end;
-	long n;
 	int err;
 
-	read_maps();
-	read_pagemap(before);
-	n = expect(c, &want_end);
 	c->ret = scan_call(pm, c->flags, (void *)c->start, c->len, c->vec_len ? vec : NULL,
 			   c->vec_len, c->max_pages, c->required, c->anyof, c->excluded,
 			   c->ret_mask, &c->walk_end);
 	err = errno;
 	read_pagemap(after);
-	errno = err;
 	nr_scans++;
+	return err;
+}
+
+static void checked_call(struct call *c, int class)
+{
+	uint64_t want_end;
+	long n;
+
+	read_maps();
+	read_pagemap(before);
+	n = expect(c, &want_end);
+	errno = make_call(c);
 	nr_pages += (((c->start + c->len + PSZ - 1) & ~(PSZ - 1)) - c->start) / PSZ;
 	check_regions(class, c, n, want_end);
 	cnt[WALK_END].checks++;
@@ -490,12 +497,7 @@ static void rejected_call(struct call *c, const char *why)
 	read_pagemap(before);
 	memset(pattern, 0xa5, sizeof(pattern));
 	memcpy(vec, pattern, sizeof(vec));
-	c->ret = scan_call(pm, c->flags, (void *)c->start, c->len, c->vec_len ? vec : NULL,
-			   c->vec_len, c->max_pages, c->required, c->anyof, c->excluded,
-			   c->ret_mask, &c->walk_end);
-	err = errno;
-	read_pagemap(after);
-	nr_scans++;
+	err = make_call(c);
 	same_vec = !memcmp(vec, pattern, sizeof(vec));
 	for (size_t i = 0; i < WIN_PAGES; i++)
 		same_state &= categories(before[i]) == categories(after[i]);
