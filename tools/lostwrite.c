@@ -42,7 +42,13 @@
  * shared parts again and reading them first so that their PTEs are
  * writable and clean (see migrate()); SKIP with one node.  They found that
  * clearing a writable migration entry lost the next write (main-series
- * patch 4).
+ * patch 4).  twin, twin-shmem and twin-thp: a second GET+CLEAR collector
+ * loops over random sub-ranges of the same pages, so the two clear the same
+ * pages concurrently.  A page a call does not report must then not have
+ * been written since the last report of it by either collector: each call
+ * takes a ticket before and after, publishes its reports, and checks only
+ * when the other collector's calls that began before it ended have
+ * published theirs (see check_call()).
  * Output: kselftest TAP, one result per variant.  Exit: 0 ok, 1 a variant
  * failed, 2 usage.
  */
@@ -78,7 +84,7 @@
 enum backing { ANON, SHMEM, FILE_SHARED, FILE_PRIVATE };
 
 /* What runs beside the writers and the collector */
-enum extra { NONE, PAGEOUT, CHAOS, RACE, MIGRATE };
+enum extra { NONE, PAGEOUT, CHAOS, RACE, MIGRATE, TWIN };
 
 struct variant {
 	const char *name;
@@ -114,6 +120,9 @@ static const struct variant variants[] = {
 	{ "migrate", ANON, false, false, MIGRATE, NULL },
 	{ "migrate-shmem", SHMEM, false, false, MIGRATE, NULL },
 	{ "migrate-thp", ANON, true, false, MIGRATE, NULL },
+	{ "twin", ANON, false, false, TWIN, NULL },
+	{ "twin-shmem", SHMEM, false, false, TWIN, NULL },
+	{ "twin-thp", ANON, true, false, TWIN, NULL },
 };
 #define NR_VARIANTS (sizeof(variants) / sizeof(variants[0]))
 
@@ -129,8 +138,7 @@ static int pm;
 static volatile int stop;
 static int writers_done;
 static unsigned long calls_done;	/* by the collector, to pace the writers */
-static uint64_t *seen;		/* counter read after the last report */
-static uint64_t *before;	/* counter read before the current call */
+static uint64_t *seen;		/* counter read after the last report, by anyone */
 
 /* The race variants' churn part [churn, region), its file and parking place */
 static char *churn, *parking;
@@ -141,6 +149,22 @@ static unsigned long churn_ops, churn_moves, scanner_calls, scanner_enomem, scan
 struct stats {
 	uint64_t calls, reported, examined, violations;
 };
+
+/* A GET+CLEAR collector: the twin variants run two on the same pages */
+struct collector {
+	int id;
+	uint64_t *before;	/* counter read before the current call */
+	uint64_t rnd;
+	struct stats st;
+};
+
+/*
+ * Call order across the collectors: a ticket is taken before each call and
+ * after it, and in_flight[id] holds the start ticket of a collector's call
+ * whose reports are not published in seen[] yet (else UINT64_MAX).
+ */
+static uint64_t ticket;
+static uint64_t in_flight[2] = { UINT64_MAX, UINT64_MAX };
 
 /* ---- the tracked region ---- */
 
@@ -631,68 +655,137 @@ static void *scanner(void *arg)
 
 /* ---- the collector ---- */
 
-static void violation(struct stats *st, size_t page, const char *when)
+static void violation(struct collector *c, size_t page, const char *when)
 {
-	if (st->violations++ < SHOW_MAX)
+	if (c->st.violations++ < SHOW_MAX)
 		ksft_print_msg("%s: page %zu written (counter %llu, last reported at %llu) "
 			       "but not reported %s\n", V->name, page,
-			       (unsigned long long)before[page],
+			       (unsigned long long)c->before[page],
 			       (unsigned long long)seen[page], when);
+}
+
+/* A report of @page: its counter now is what the next calls must not exceed */
+static void publish(size_t page)
+{
+	uint64_t v = load(page), old = __atomic_load_n(&seen[page], __ATOMIC_ACQUIRE);
+
+	while (old < v && !__atomic_compare_exchange_n(&seen[page], &old, v, false,
+						       __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		;
+}
+
+/*
+ * Wait until the other collector's calls that began before ours ended
+ * (@end) have published their reports: one of them may have cleared a page
+ * we examined, after its last write.
+ */
+static void wait_for_twin(const struct collector *c, uint64_t end)
+{
+	while (__atomic_load_n(&in_flight[!c->id], __ATOMIC_SEQ_CST) < end)
+		sched_yield();
 }
 
 /*
  * Check one call that examined [@from, @to) and reported @vec: reported pages
- * get a new "seen" value, the others must not have been written since.
+ * get a new "seen" value, the others must not have been written since the
+ * last report of them by any call.  A page we did not report was clean when
+ * we examined it; if it was written before our call, some call reported it
+ * after that write and before we examined it, and read its counter after.
  */
-static void check_call(struct stats *st, size_t from, size_t to,
+static void check_call(struct collector *c, size_t from, size_t to, uint64_t end,
 		       const struct page_region *vec, long n, const char *when)
 {
 	size_t page = from, first, last;
 	long i;
 
-	for (i = 0; i <= n; i++) {
+	for (i = 0; i < n; i++) {
+		first = (vec[i].start - (uintptr_t)region) / psz;
+		for (page = first; page < first + vec[i].len / psz; page++)
+			publish(page);
+		c->st.reported += vec[i].len / psz;
+	}
+	__atomic_store_n(&in_flight[c->id], UINT64_MAX, __ATOMIC_SEQ_CST);
+	wait_for_twin(c, end);
+	for (page = from, i = 0; i <= n; i++) {
 		first = i < n ? (vec[i].start - (uintptr_t)region) / psz : to;
 		last = i < n ? first + vec[i].len / psz : to;
 		for (; page < first; page++)
-			if (before[page] != seen[page])
-				violation(st, page, when);
-		for (; page < last; page++)
-			seen[page] = load(page);
-		st->reported += i < n ? vec[i].len / psz : 0;
+			if (c->before[page] > __atomic_load_n(&seen[page], __ATOMIC_ACQUIRE))
+				violation(c, page, when);
+		page = last;
 	}
-	st->examined += to - from;
+	c->st.examined += to - from;
 }
 
 /* GET+CLEAR of [@from, @to), a call at a time from walk_end */
-static void collect(struct stats *st, size_t from, size_t to, uint64_t *rnd,
-		    bool random_limits, const char *when)
+static void collect(struct collector *c, size_t from, size_t to, bool random_limits,
+		    const char *when)
 {
 	struct page_region vec[MAX_VEC];
 	uint64_t flags = PAGEMAP_SOFTDIRTY_CLEAR | (V->nrr ? PAGEMAP_NO_REUSED_REGIONS : 0);
-	uint64_t end, max_pages = 0;
+	uint64_t end, max_pages = 0, ticket_end;
 	size_t vec_len = MAX_VEC, page, done;
 	long n;
 
 	while (from < to) {
 		if (random_limits) {
-			vec_len = 1 + xorshift(rnd) % MAX_VEC;
-			max_pages = xorshift(rnd) % 2 ? 0 : 1 + xorshift(rnd) % 64;
+			vec_len = 1 + xorshift(&c->rnd) % MAX_VEC;
+			max_pages = xorshift(&c->rnd) % 2 ? 0 : 1 + xorshift(&c->rnd) % 64;
 		}
+		__atomic_store_n(&in_flight[c->id], __atomic_fetch_add(&ticket, 1, __ATOMIC_SEQ_CST),
+				 __ATOMIC_SEQ_CST);
 		for (page = from; page < to; page++)
-			before[page] = load(page);
+			c->before[page] = load(page);
 		n = scan_call(pm, flags, region + from * psz, (to - from) * psz, vec, vec_len,
 			      max_pages, PAGE_IS_SOFTDIRTY, 0, 0, PAGE_IS_SOFTDIRTY, &end);
 		if (n < 0)
 			fail("PAGEMAP_SCAN GET+CLEAR");
+		ticket_end = __atomic_fetch_add(&ticket, 1, __ATOMIC_SEQ_CST);
 		done = (end - (uintptr_t)region) / psz;
 		if (done <= from || done > to)
 			ksft_exit_fail_msg("%s: walk_end %#llx outside the call's range\n",
 					   V->name, (unsigned long long)end);
-		st->calls++;
+		c->st.calls++;
 		__atomic_add_fetch(&calls_done, 1, __ATOMIC_RELEASE);
-		check_call(st, from, done, vec, n, when);
+		check_call(c, from, done, ticket_end, vec, n, when);
 		from = done;
 	}
+}
+
+/*
+ * Collect until the writers are done: each round a random sub-range, short
+ * but for one round in 16, as each call reads the counters of its range first
+ */
+static void collect_while_writing(struct collector *c)
+{
+	size_t from, to;
+
+	while (__atomic_load_n(&writers_done, __ATOMIC_ACQUIRE) < WRITERS) {
+		from = xorshift(&c->rnd) % npages;
+		to = npages - from;
+		if (xorshift(&c->rnd) % 16)
+			to = to < SPAN ? to : SPAN;
+		to = from + 1 + xorshift(&c->rnd) % to;
+		collect(c, from, to, true, "while writing");
+	}
+}
+
+/* The twin variants' second collector, on the same pages as the first */
+static void *twin(void *arg)
+{
+	collect_while_writing(arg);
+	return NULL;
+}
+
+static struct collector *new_collector(int id)
+{
+	struct collector *c = calloc(1, sizeof(*c));
+
+	if (!c || !(c->before = calloc(npages, sizeof(*c->before))))
+		fail("calloc");
+	c->id = id;
+	c->rnd = seed + 1000 * id;
+	return c;
 }
 
 /* ---- one variant, in a child ---- */
@@ -729,14 +822,26 @@ static bool stop_race(pthread_t *scanners)
 	return !scanner_bad;
 }
 
+/* Start the extra thread: a pager, chaos, churn (and scanners) or a twin */
+static void start_extra(pthread_t *th, pthread_t *scanners, struct collector *twin_c)
+{
+	if (V->extra == TWIN)
+		errno = pthread_create(th, NULL, twin, twin_c);
+	else
+		errno = pthread_create(th, NULL, extra, NULL);
+	if (errno)
+		fail("pthread_create the pager, chaos, churn or twin thread");
+	if (V->extra == RACE)
+		start_race(scanners);
+}
+
 static int run_variant(const struct variant *v)
 {
-	pthread_t w[WRITERS], pg, scanners[2];
+	pthread_t w[WRITERS], th, scanners[2];
 	unsigned long migrated = vmstat("pgmigrate_success");
+	struct collector *c, *c2;
 	bool race_ok = true;
-	struct stats st = {};
-	uint64_t rnd = seed;
-	size_t i, from, to;
+	size_t i;
 	int rc;
 
 	V = v;
@@ -746,51 +851,44 @@ static int run_variant(const struct variant *v)
 		return rc;
 	region = map_region(v);
 	seen = calloc(npages, sizeof(*seen));
-	before = calloc(npages, sizeof(*before));
-	if (!seen || !before)
+	if (!seen)
 		fail("calloc");
-	collect(&st, 0, npages, &rnd, false, "by the first pass");
-	st = (struct stats){};
+	c = new_collector(0);
+	c2 = new_collector(1);
+	collect(c, 0, npages, false, "by the first pass");
+	c->st = (struct stats){};
 
 	for (i = 0; i < WRITERS; i++)
 		if ((errno = pthread_create(&w[i], NULL, writer, (void *)(uintptr_t)i)))
 			fail("pthread_create a writer");
-	if (v->extra != NONE && (errno = pthread_create(&pg, NULL, extra, NULL)))
-		fail("pthread_create the pager, chaos or churn thread");
-	if (v->extra == RACE)
-		start_race(scanners);
-	/*
-	 * Collect until the writers are done: each round a random sub-range,
-	 * short but for one round in 16, as each call reads the counters of
-	 * its range first
-	 */
-	while (__atomic_load_n(&writers_done, __ATOMIC_ACQUIRE) < WRITERS) {
-		from = xorshift(&rnd) % npages;
-		to = npages - from;
-		if (xorshift(&rnd) % 16)
-			to = to < SPAN ? to : SPAN;
-		to = from + 1 + xorshift(&rnd) % to;
-		collect(&st, from, to, &rnd, true, "while writing");
-	}
+	if (v->extra != NONE)
+		start_extra(&th, scanners, c2);
+	collect_while_writing(c);
 	for (i = 0; i < WRITERS; i++)
 		pthread_join(w[i], NULL);
 	stop = 1;
 	if (v->extra != NONE)
-		pthread_join(pg, NULL);
+		pthread_join(th, NULL);
 	if (v->extra == RACE)
 		race_ok = stop_race(scanners);
 	if (v->extra == MIGRATE)
 		ksft_print_msg("%s: %lu move_pages calls, %lu pages migrated\n", v->name,
 			       churn_ops, vmstat("pgmigrate_success") - migrated);
-	collect(&st, 0, npages, &rnd, false, "by the final pass");
+	collect(c, 0, npages, false, "by the final pass");
+	if (v->extra == TWIN)
+		ksft_print_msg("%s: the twin collector: %llu calls, %llu pages examined, "
+			       "%llu reported, %llu violations\n", v->name,
+			       (unsigned long long)c2->st.calls, (unsigned long long)c2->st.examined,
+			       (unsigned long long)c2->st.reported,
+			       (unsigned long long)c2->st.violations);
 
 	ksft_print_msg("%s: %zu writes, %llu calls, %llu pages examined, %llu reported, "
 		       "%llu violations\n", v->name, writes / WRITERS * WRITERS,
-		       (unsigned long long)st.calls, (unsigned long long)st.examined,
-		       (unsigned long long)st.reported, (unsigned long long)st.violations);
+		       (unsigned long long)c->st.calls, (unsigned long long)c->st.examined,
+		       (unsigned long long)c->st.reported, (unsigned long long)c->st.violations);
 	if (!race_ok)
 		return KSFT_FAIL;
-	if (!st.violations)
+	if (!c->st.violations && !c2->st.violations)
 		return KSFT_PASS;
 	return v->known ? KSFT_XFAIL : KSFT_FAIL;
 }
