@@ -19,8 +19,8 @@
  * Variants, each in its own child process: anon, shmem (memfd), file (a
  * MAP_SHARED file in /tmp), private-file (MAP_PRIVATE, COW), thp
  * (MADV_HUGEPAGE), swap (anon with a thread doing MADV_PAGEOUT meanwhile),
- * swap-shmem (the same on shmem: a known kernel limitation, XFAIL when it
- * loses writes), chaos, chaos-thp, chaos-shmem (a thread changing VMAs and
+ * swap-shmem (the same on shmem, whose PTEs keep soft-dirty in a marker
+ * when paged out), chaos, chaos-thp, chaos-shmem (a thread changing VMAs and
  * page tables meanwhile: see chaos()), nrr-anon, nrr-shmem, nrr-chaos
  * (PAGEMAP_NO_REUSED_REGIONS; SKIP if rejected), and race-anon, race-shmem,
  * race-thp, race-nrr: races on the tracked mapping itself.  There the
@@ -91,38 +91,32 @@ struct variant {
 	enum backing backing;
 	bool thp, nrr;
 	enum extra extra;
-	const char *known;	/* a known kernel limitation that loses writes */
 };
 
-/* Why swap-shmem loses writes: reported as XFAIL, never as a pass */
-#define SHMEM_PAGEOUT	"a shared page paged out loses its soft-dirty bit with " \
-			"its PTE (6.1 has no soft-dirty PTE marker; clear_refs " \
-			"and pagemap lose it too)"
-
 static const struct variant variants[] = {
-	{ "anon", ANON, false, false, NONE, NULL },
-	{ "shmem", SHMEM, false, false, NONE, NULL },
-	{ "file", FILE_SHARED, false, false, NONE, NULL },
-	{ "private-file", FILE_PRIVATE, false, false, NONE, NULL },
-	{ "thp", ANON, true, false, NONE, NULL },
-	{ "swap", ANON, false, false, PAGEOUT, NULL },
-	{ "swap-shmem", SHMEM, false, false, PAGEOUT, SHMEM_PAGEOUT },
-	{ "chaos", ANON, false, false, CHAOS, NULL },
-	{ "chaos-thp", ANON, true, false, CHAOS, NULL },
-	{ "chaos-shmem", SHMEM, false, false, CHAOS, NULL },
-	{ "nrr-anon", ANON, false, true, NONE, NULL },
-	{ "nrr-shmem", SHMEM, false, true, NONE, NULL },
-	{ "nrr-chaos", ANON, false, true, CHAOS, NULL },
-	{ "race-anon", ANON, false, false, RACE, NULL },
-	{ "race-shmem", SHMEM, false, false, RACE, NULL },
-	{ "race-thp", ANON, true, false, RACE, NULL },
-	{ "race-nrr", ANON, false, true, RACE, NULL },
-	{ "migrate", ANON, false, false, MIGRATE, NULL },
-	{ "migrate-shmem", SHMEM, false, false, MIGRATE, NULL },
-	{ "migrate-thp", ANON, true, false, MIGRATE, NULL },
-	{ "twin", ANON, false, false, TWIN, NULL },
-	{ "twin-shmem", SHMEM, false, false, TWIN, NULL },
-	{ "twin-thp", ANON, true, false, TWIN, NULL },
+	{ "anon", ANON, false, false, NONE },
+	{ "shmem", SHMEM, false, false, NONE },
+	{ "file", FILE_SHARED, false, false, NONE },
+	{ "private-file", FILE_PRIVATE, false, false, NONE },
+	{ "thp", ANON, true, false, NONE },
+	{ "swap", ANON, false, false, PAGEOUT },
+	{ "swap-shmem", SHMEM, false, false, PAGEOUT },
+	{ "chaos", ANON, false, false, CHAOS },
+	{ "chaos-thp", ANON, true, false, CHAOS },
+	{ "chaos-shmem", SHMEM, false, false, CHAOS },
+	{ "nrr-anon", ANON, false, true, NONE },
+	{ "nrr-shmem", SHMEM, false, true, NONE },
+	{ "nrr-chaos", ANON, false, true, CHAOS },
+	{ "race-anon", ANON, false, false, RACE },
+	{ "race-shmem", SHMEM, false, false, RACE },
+	{ "race-thp", ANON, true, false, RACE },
+	{ "race-nrr", ANON, false, true, RACE },
+	{ "migrate", ANON, false, false, MIGRATE },
+	{ "migrate-shmem", SHMEM, false, false, MIGRATE },
+	{ "migrate-thp", ANON, true, false, MIGRATE },
+	{ "twin", ANON, false, false, TWIN },
+	{ "twin-shmem", SHMEM, false, false, TWIN },
+	{ "twin-thp", ANON, true, false, TWIN },
 };
 #define NR_VARIANTS (sizeof(variants) / sizeof(variants[0]))
 
@@ -311,8 +305,11 @@ static void chaos(uint64_t *rnd)
 		madvise(p, len, MADV_COLLAPSE);
 		break;
 	case 3:
-		/* Not on shared pages: see swap-shmem */
-		if (V->backing == ANON || V->backing == FILE_PRIVATE)
+		/*
+		 * Not on a shared file: its page cache PTEs keep no soft-dirty
+		 * marker when paged out (shmem's do)
+		 */
+		if (V->backing != FILE_SHARED)
 			pageout(rnd);
 		break;
 	case 4:
@@ -893,7 +890,7 @@ static int run_variant(const struct variant *v)
 		return KSFT_FAIL;
 	if (!c->st.violations && (!c2 || !c2->st.violations))
 		return KSFT_PASS;
-	return v->known ? KSFT_XFAIL : KSFT_FAIL;
+	return KSFT_FAIL;
 }
 
 /* Fork a child per variant: NO_REUSED_REGIONS is per mm and permanent */
@@ -940,9 +937,6 @@ static void test_variant(const struct variant *v)
 		fail("waitpid");
 	if (WIFEXITED(status) && WEXITSTATUS(status) == KSFT_PASS)
 		ksft_test_result_pass("no lost write: %s\n", v->name);
-	else if (WIFEXITED(status) && WEXITSTATUS(status) == KSFT_XFAIL)
-		ksft_test_result_xfail("no lost write: %s: known kernel limitation: %s\n",
-				       v->name, v->known);
 	else if (WIFEXITED(status) && WEXITSTATUS(status) == KSFT_SKIP)
 		ksft_test_result_skip("no lost write: %s: the kernel rejects "
 				      "PAGEMAP_NO_REUSED_REGIONS\n", v->name);
