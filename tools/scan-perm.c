@@ -12,15 +12,19 @@
  * Checked, with the expected values from shared/docs/pagemap-scan-spec.md
  * where it says them, else from the kernel code (said so where it is done):
  *  - another uid cannot open a process's pagemap (EACCES);
- *  - a descriptor opened by root and used after dropping to another uid
- *    still GETs (the permission is checked at open), CLEAR fails with EPERM
- *    and changes nothing; the check uses the fs uid, not the real one;
- *  - root without CAP_SYS_PTRACE gets EPERM too;
+ *  - the right to CLEAR is the opener's, decided at open (the spec's
+ *    "caller may not ptrace-attach", PTRACE_MODE_ATTACH_FSCREDS, read as
+ *    procfs files decide rights: at open, review of v7): a descriptor root
+ *    opened GETs and CLEARs after dropping to another uid, or to root
+ *    without CAP_SYS_PTRACE, and on a non-dumpable target;
+ *  - the open checks the fs uid, not the real one;
+ *  - root without CAP_SYS_PTRACE cannot open another uid's pagemap;
  *  - a process always GETs and CLEARs its own pages, even after dropping
  *    privileges (which makes it non-dumpable);
- *  - a non-dumpable target: its uid cannot open its pagemap, and gets EPERM
- *    on CLEAR with a descriptor root opened; root can CLEAR it;
- *  - the same uid can CLEAR a dumpable process (SKIP under Yama ptrace_scope);
+ *  - a non-dumpable target: its uid cannot open its pagemap; root can CLEAR;
+ *  - the same uid can CLEAR a dumpable process (Yama ptrace_scope 0);
+ *  - with Yama ptrace_scope 1 a same-uid sibling may open and GET but not
+ *    ptrace-attach: CLEAR gets EPERM and changes nothing (SKIP without Yama);
  *  - a kernel thread's pagemap (NULL mm): opens, reads empty, the ioctl
  *    fails with ESRCH and writes nothing, an unknown ioctl gets ENOTTY;
  *  - a target that exited after the open, as a zombie and reaped: ESRCH;
@@ -414,8 +418,8 @@ static void other_uid_open(void)
 
 /*
  * Root opens the pagemap of a uid 1000 process and drops to 65534 before
- * using it: GET works, CLEAR needs ptrace-attach with the caller's fs
- * credentials now (spec: EPERM), and changes nothing.
+ * using it: uid 65534 could not open it itself (EACCES), but the right to
+ * CLEAR was decided at root's open: GET and CLEAR work.
  */
 static void dropped_after_open(void)
 {
@@ -423,17 +427,18 @@ static void dropped_after_open(void)
 	struct caller c = { .ruid = UID_B, .euid = UID_B, .fd = scan_open(t) };
 	struct outcome o = run_caller(t, &c);
 
-	ksft_test_result(may_get_not_clear(t, &o),
+	ksft_test_result(o.open_err == EACCES && cleared(t, &o.get, &o.clear),
 			 "opened by root, used as uid %u on a uid %u process: GET works, %s\n",
-			 UID_B, UID_A, clear_says("CLEAR gets EPERM and changes nothing"));
+			 UID_B, UID_A, clear_says("CLEAR works (the opener's right)"));
 	close(c.fd);
 	target_stop(t);
 }
 
 /*
- * The check of CLEAR uses the fs uid/gid (PTRACE_MODE_ATTACH_FSCREDS in the
- * spec), not the real ones: real = the target's, fs = another is refused;
- * fs = the target's, real = another may CLEAR.
+ * The open checks the fs uid/gid (PTRACE_MODE_READ_FSCREDS, and the right
+ * to CLEAR PTRACE_MODE_ATTACH_FSCREDS), not the real ones: real = the
+ * target's, fs = another cannot open; fs = the target's, real = another
+ * opens and may CLEAR.
  */
 static void fs_credentials(void)
 {
@@ -443,34 +448,37 @@ static void fs_credentials(void)
 	pid_t t;
 
 	t = target_start(UID_A, true);
-	refused.fd = scan_open(t);
 	o = run_caller(t, &refused);
-	ksft_test_result(may_get_not_clear(t, &o),
-			 "real uid = the target's, fs uid %u: GET works, %s\n",
-			 UID_B, clear_says("CLEAR gets EPERM and changes nothing"));
-	close(refused.fd);
+	ksft_test_result(o.open_err == EACCES && dirty_of(t) == EVEN,
+			 "real uid = the target's, fs uid %u: the open gets EACCES\n", UID_B);
 	target_stop(t);
 
 	t = target_start(UID_A, true);
-	allowed.fd = scan_open(t);
 	o = run_caller(t, &allowed);
-	ksft_test_result(cleared(t, &o.get, &o.clear),
+	ksft_test_result(!o.open_err && cleared(t, &o.get, &o.clear),
 			 "fs uid = the target's, real uid %u: GET works, %s\n",
 			 UID_B, clear_says("CLEAR works and the target is clean"));
-	close(allowed.fd);
 	target_stop(t);
 }
 
-/* uid 0 is not enough: CLEAR on another uid's process takes CAP_SYS_PTRACE */
+/*
+ * uid 0 is not enough: opening another uid's pagemap takes CAP_SYS_PTRACE.
+ * A descriptor root opened with it keeps working without it.
+ */
 static void root_without_cap(void)
 {
 	pid_t t = target_start(UID_A, true);
-	struct caller c = { .ruid = 0, .euid = 0, .no_ptrace_cap = true, .fd = scan_open(t) };
+	struct caller c = { .ruid = 0, .euid = 0, .no_ptrace_cap = true, .fd = -1 };
 	struct outcome o = run_caller(t, &c);
 
-	ksft_test_result(may_get_not_clear(t, &o),
-			 "root without CAP_SYS_PTRACE on a uid %u process: GET works, %s\n",
-			 UID_A, clear_says("CLEAR gets EPERM and changes nothing"));
+	ksft_test_result(o.open_err == EACCES && dirty_of(t) == EVEN,
+			 "root without CAP_SYS_PTRACE cannot open a uid %u process's pagemap: EACCES\n",
+			 UID_A);
+	c.fd = scan_open(t);
+	o = run_caller(t, &c);
+	ksft_test_result(cleared(t, &o.get, &o.clear),
+			 "root's descriptor used without CAP_SYS_PTRACE: GET works, %s\n",
+			 clear_says("CLEAR works (the opener's right)"));
 	close(c.fd);
 	target_stop(t);
 }
@@ -540,8 +548,8 @@ static void own_after_drop(void)
 /*
  * A non-dumpable process of uid 1000: uid 1000 cannot open its pagemap
  * (EACCES, from the code as in other_uid_open(): ptrace_may_access() fails
- * on a non-dumpable mm without CAP_SYS_PTRACE), nor CLEAR with root's
- * descriptor (spec: EPERM, it may not ptrace-attach); root can CLEAR.
+ * on a non-dumpable mm without CAP_SYS_PTRACE), but may use a descriptor
+ * root opened (the opener's right); root can CLEAR.
  */
 static void non_dumpable(void)
 {
@@ -554,9 +562,14 @@ static void non_dumpable(void)
 			 "uid %u cannot open the pagemap of its non-dumpable process: EACCES\n", UID_A);
 	c.fd = scan_open(t);
 	o = run_caller(t, &c);
-	ksft_test_result(may_get_not_clear(t, &o),
+	ksft_test_result(cleared(t, &o.get, &o.clear),
 			 "root's descriptor used as uid %u on its non-dumpable process: GET works, %s\n",
-			 UID_A, clear_says("CLEAR gets EPERM and changes nothing"));
+			 UID_A, clear_says("CLEAR works (the opener's right)"));
+	close(c.fd);
+	target_stop(t);
+
+	t = target_start(UID_A, false);
+	c.fd = scan_open(t);
 	get = scan_region(c.fd, 0);
 	r = scan_region(c.fd, CLEAR);
 	show("root's GET", &get);
@@ -599,6 +612,53 @@ static void same_uid(void)
 	ksft_test_result(!o.open_err && cleared(t, &o.get, &o.clear),
 			 "uid %u opens its dumpable process's pagemap, GET works, %s\n", UID_A,
 			 clear_says("CLEAR works and the target is clean"));
+	target_stop(t);
+}
+
+#define YAMA_SCOPE	"/proc/sys/kernel/yama/ptrace_scope"
+
+/* Write @val to Yama's ptrace_scope, saving the old value in @old (if not NULL) */
+static bool yama_set(const char *val, char *old, size_t len)
+{
+	FILE *f = fopen(YAMA_SCOPE, old ? "r+" : "w");
+	bool ok = f != NULL;
+
+	if (ok && old)
+		ok = fgets(old, len, f) && !fseek(f, 0, SEEK_SET);
+	if (ok)
+		ok = fputs(val, f) >= 0;
+	if (f && fclose(f))
+		ok = false;
+	return ok;
+}
+
+/*
+ * Yama's ptrace_scope 1 lets only an ancestor ptrace-attach, and does not
+ * restrict reading: a same-uid sibling opens the target's pagemap and GETs,
+ * but it may not ptrace-attach, so CLEAR gets EPERM (spec) and changes
+ * nothing.  The only way a pagemap that opens refuses CLEAR.
+ */
+static void yama_sibling(void)
+{
+	struct caller c = { .ruid = UID_A, .euid = UID_A, .fd = -1 };
+	char old[16];
+	struct outcome o;
+	pid_t t;
+
+	if (access(YAMA_SCOPE, F_OK)) {
+		ksft_test_result_skip("Yama ptrace_scope 1: no %s (CONFIG_SECURITY_YAMA)\n",
+				      YAMA_SCOPE);
+		return;
+	}
+	t = target_start(UID_A, true);
+	if (!yama_set("1", old, sizeof(old)))
+		ksft_exit_fail_msg("cannot set %s: %s\n", YAMA_SCOPE, strerror(errno));
+	o = run_caller(t, &c);
+	if (!yama_set(old, NULL, 0))
+		ksft_exit_fail_msg("cannot restore %s: %s\n", YAMA_SCOPE, strerror(errno));
+	ksft_test_result(!o.open_err && may_get_not_clear(t, &o),
+			 "Yama ptrace_scope 1, a uid %u sibling: GET works, %s\n", UID_A,
+			 clear_says("CLEAR gets EPERM and changes nothing"));
 	target_stop(t);
 }
 
@@ -811,9 +871,8 @@ static pid_t thread_target(pid_t *tid, int *order)
 /*
  * /proc/<pid>/task/<tid>/pagemap opened by root, then the thread exits
  * while its process runs on: the address space is not gone (no ESRCH,
- * spec) and root may ptrace-attach to the process (no EPERM): GET and
- * CLEAR work.  (The series' pagemap_scan_may_clear() looks the task up
- * by the file's pid, gone with the thread, and gives ESRCH.)
+ * spec) and root could ptrace-attach to the process when it opened the
+ * file (no EPERM): GET and CLEAR work.
  */
 static void thread_exited(void)
 {
@@ -852,10 +911,11 @@ static const struct {
 	{ other_uid_open, 2 },
 	{ dropped_after_open, 1 },
 	{ fs_credentials, 2 },
-	{ root_without_cap, 1 },
+	{ root_without_cap, 2 },
 	{ own_after_drop, 2 },
 	{ non_dumpable, 3 },
 	{ same_uid, 1 },
+	{ yama_sibling, 1 },
 	{ kernel_thread, 4 },
 	{ exited, 2 },
 	{ exec_after_open, 1 },
