@@ -20,7 +20,9 @@
  * MAP_SHARED file in /tmp), private-file (MAP_PRIVATE, COW), thp
  * (MADV_HUGEPAGE), swap (anon with a thread doing MADV_PAGEOUT meanwhile),
  * swap-shmem (the same on shmem, whose PTEs keep soft-dirty in a marker
- * when paged out), chaos, chaos-thp, chaos-shmem (a thread changing VMAs and
+ * when paged out), thp-shmem, swap-thp-shmem (memfd with MADV_HUGEPAGE and
+ * shmem_enabled advise) and chaos-thp-shmem (shmem_enabled always): a
+ * shmem THP variant fails if no shmem THP is made, chaos, chaos-thp, chaos-shmem (a thread changing VMAs and
  * page tables meanwhile: see chaos()), nrr-anon, nrr-shmem, nrr-chaos
  * (PAGEMAP_NO_REUSED_REGIONS; SKIP if rejected), and race-anon, race-shmem,
  * race-thp, race-nrr: races on the tracked mapping itself.  There the
@@ -77,6 +79,7 @@
 
 #define WRITERS		2
 #define HUGE_SIZE	(2UL << 20)
+#define SHMEM_ENABLED	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
 #define MAX_VEC		64
 #define SHOW_MAX	5	/* violations printed in detail */
 #define SPAN		256	/* most pages of a sub-range, but every 16th round */
@@ -89,34 +92,38 @@ enum extra { NONE, PAGEOUT, CHAOS, RACE, MIGRATE, TWIN };
 struct variant {
 	const char *name;
 	enum backing backing;
-	bool thp, nrr;
+	const char *thp;	/* MADV_HUGEPAGE; for shmem also shmem_enabled's value */
+	bool nrr;
 	enum extra extra;
 };
 
 static const struct variant variants[] = {
-	{ "anon", ANON, false, false, NONE },
-	{ "shmem", SHMEM, false, false, NONE },
-	{ "file", FILE_SHARED, false, false, NONE },
-	{ "private-file", FILE_PRIVATE, false, false, NONE },
-	{ "thp", ANON, true, false, NONE },
-	{ "swap", ANON, false, false, PAGEOUT },
-	{ "swap-shmem", SHMEM, false, false, PAGEOUT },
-	{ "chaos", ANON, false, false, CHAOS },
-	{ "chaos-thp", ANON, true, false, CHAOS },
-	{ "chaos-shmem", SHMEM, false, false, CHAOS },
-	{ "nrr-anon", ANON, false, true, NONE },
-	{ "nrr-shmem", SHMEM, false, true, NONE },
-	{ "nrr-chaos", ANON, false, true, CHAOS },
-	{ "race-anon", ANON, false, false, RACE },
-	{ "race-shmem", SHMEM, false, false, RACE },
-	{ "race-thp", ANON, true, false, RACE },
-	{ "race-nrr", ANON, false, true, RACE },
-	{ "migrate", ANON, false, false, MIGRATE },
-	{ "migrate-shmem", SHMEM, false, false, MIGRATE },
-	{ "migrate-thp", ANON, true, false, MIGRATE },
-	{ "twin", ANON, false, false, TWIN },
-	{ "twin-shmem", SHMEM, false, false, TWIN },
-	{ "twin-thp", ANON, true, false, TWIN },
+	{ "anon", ANON, NULL, false, NONE },
+	{ "shmem", SHMEM, NULL, false, NONE },
+	{ "file", FILE_SHARED, NULL, false, NONE },
+	{ "private-file", FILE_PRIVATE, NULL, false, NONE },
+	{ "thp", ANON, "advise", false, NONE },
+	{ "swap", ANON, NULL, false, PAGEOUT },
+	{ "swap-shmem", SHMEM, NULL, false, PAGEOUT },
+	{ "chaos", ANON, NULL, false, CHAOS },
+	{ "chaos-thp", ANON, "advise", false, CHAOS },
+	{ "chaos-shmem", SHMEM, NULL, false, CHAOS },
+	{ "nrr-anon", ANON, NULL, true, NONE },
+	{ "nrr-shmem", SHMEM, NULL, true, NONE },
+	{ "nrr-chaos", ANON, NULL, true, CHAOS },
+	{ "race-anon", ANON, NULL, false, RACE },
+	{ "race-shmem", SHMEM, NULL, false, RACE },
+	{ "race-thp", ANON, "advise", false, RACE },
+	{ "race-nrr", ANON, NULL, true, RACE },
+	{ "migrate", ANON, NULL, false, MIGRATE },
+	{ "migrate-shmem", SHMEM, NULL, false, MIGRATE },
+	{ "migrate-thp", ANON, "advise", false, MIGRATE },
+	{ "twin", ANON, NULL, false, TWIN },
+	{ "twin-shmem", SHMEM, NULL, false, TWIN },
+	{ "twin-thp", ANON, "advise", false, TWIN },
+	{ "thp-shmem", SHMEM, "advise", false, NONE },
+	{ "swap-thp-shmem", SHMEM, "advise", false, PAGEOUT },
+	{ "chaos-thp-shmem", SHMEM, "always", false, CHAOS },
 };
 #define NR_VARIANTS (sizeof(variants) / sizeof(variants[0]))
 
@@ -363,21 +370,6 @@ static void migrate(uint64_t *rnd)
 	    errno != ENOMEM && errno != EBUSY && errno != EAGAIN)
 		fail("move_pages");
 	churn_ops++;
-}
-
-/* A counter of /proc/vmstat, or 0 */
-static unsigned long vmstat(const char *name)
-{
-	FILE *f = fopen("/proc/vmstat", "r");
-	unsigned long v = 0, val;
-	char key[64];
-
-	while (f && fscanf(f, "%63s %lu", key, &val) == 2)
-		if (!strcmp(key, name))
-			v = val;
-	if (f)
-		fclose(f);
-	return v;
 }
 
 /* ---- the race variants' churn thread ---- */
@@ -844,7 +836,7 @@ static void start_extra(pthread_t *th, pthread_t *scanners, struct collector *tw
 static int run_variant(const struct variant *v)
 {
 	pthread_t w[WRITERS], th, scanners[2];
-	unsigned long migrated = vmstat("pgmigrate_success");
+	unsigned long migrated = vmstat("pgmigrate_success"), huge;
 	struct collector *c, *c2;
 	bool race_ok = true;
 	char total[32];
@@ -856,7 +848,13 @@ static int run_variant(const struct variant *v)
 	rc = enter_mode(v);
 	if (rc)
 		return rc;
+	huge = vmstat("nr_shmem_hugepages");
 	region = map_region(v);
+	/* A shmem THP variant that made no shmem THP would test nothing */
+	if (v->backing == SHMEM && v->thp && vmstat("nr_shmem_hugepages") <= huge) {
+		ksft_print_msg("%s: no shmem THP was made (shmem_enabled %s)\n", v->name, v->thp);
+		return KSFT_FAIL;
+	}
 	seen = calloc(npages, sizeof(*seen));
 	if (!seen)
 		fail("calloc");
@@ -919,11 +917,18 @@ static const char *unsupported(const struct variant *v)
 static void test_variant(const struct variant *v)
 {
 	const char *why = unsupported(v);
+	bool knob = v->backing == SHMEM && v->thp;
+	char old[32];
 	int status;
 	pid_t pid;
 
 	if (why) {
 		ksft_test_result_skip("no lost write: %s: %s\n", v->name, why);
+		return;
+	}
+	if (knob && !sysfs_mode(SHMEM_ENABLED, v->thp, old, sizeof(old))) {
+		ksft_test_result_fail("no lost write: %s: cannot set %s to %s: %s\n", v->name,
+				      SHMEM_ENABLED, v->thp, strerror(errno));
 		return;
 	}
 	pid = fork();
@@ -935,6 +940,8 @@ static void test_variant(const struct variant *v)
 	}
 	if (waitpid(pid, &status, 0) != pid)
 		fail("waitpid");
+	if (knob && !sysfs_mode(SHMEM_ENABLED, old, NULL, 0))
+		fail("restore shmem_enabled");
 	if (WIFEXITED(status) && WEXITSTATUS(status) == KSFT_PASS)
 		ksft_test_result_pass("no lost write: %s\n", v->name);
 	else if (WIFEXITED(status) && WEXITSTATUS(status) == KSFT_SKIP)

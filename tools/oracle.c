@@ -10,7 +10,10 @@
  * MAP_FIXED of private/shared anon, memfd shmem, shared/private file; munmap
  * (holes, partial); mprotect; mremap (move, grow, shrink); writes and reads
  * (zero page); MADV_PAGEOUT (swap), MADV_DONTNEED; THP (MADV_HUGEPAGE, a
- * fault, MADV_COLLAPSE); fork with a COW-writing child; clear_refs 4; and
+ * fault, MADV_COLLAPSE; shmem_enabled is advise for the run, so a memfd or
+ * shared anon slot gets a shmem THP: one more result fails if a run of
+ * SHMEM_THP_MIN_LAYOUTS or more made none); fork with a COW-writing child;
+ * clear_refs 4; and
  * PAGEMAP_SCAN CLEAR and GET+CLEAR calls, which are checked like the scans.
  * Then one complete unfiltered scan and --scans (default 6) random valid
  * scans: random range (holes and the unmapped guards around the arena
@@ -85,6 +88,8 @@
 #define FILE_SIZE	(2 * ARENA_PAGES * PSZ)	/* room for grown mappings */
 
 #define DEFAULT_LAYOUTS	1000
+#define SHMEM_ENABLED	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+#define SHMEM_THP_MIN_LAYOUTS	100	/* a run this long must make a shmem THP */
 #define DEFAULT_SCANS	6
 #define DEFAULT_SEED	0x0bac1eUL
 #define MAX_OPS		16	/* operations of a layout: 4 to MAX_OPS */
@@ -138,6 +143,8 @@ struct counts {
 };
 static struct counts cnt[NR_CLASSES];
 static uint64_t nr_layouts, nr_scans, nr_pages, nr_faults, nr_shown, nr_thp, nr_thp_ops;
+static uint64_t nr_shmem_thp;	/* THP operations that made a shmem THP */
+static char shmem_old[32];	/* shmem_enabled before the run, or "" */
 static uint64_t seen[4], seen_holes;	/* coverage: pages of each category, holes */
 
 /* One call's arguments and what it returned */
@@ -655,6 +662,8 @@ static void op_thp(void)
 	char *p = arena + first * PSZ;
 	bool fresh = one_in(2), collapse = one_in(2), zero = one_in(4) && huge_zero;
 
+	unsigned long shmem_huge = vmstat("nr_shmem_hugepages");
+
 	log_op(" thp%s%s%s(%zu)", fresh ? "-fresh" : "", zero ? "-zero" : "",
 	       collapse ? "-collapse" : "", first);
 	if (fresh && mmap(p, HUGE_PAGES * PSZ, PROT_READ | PROT_WRITE,
@@ -669,6 +678,7 @@ static void op_thp(void)
 	madvise(p, HUGE_PAGES * PSZ, MADV_NOHUGEPAGE);
 	nr_thp_ops++;
 	nr_thp += anon_huge_kb() > 0;
+	nr_shmem_thp += vmstat("nr_shmem_hugepages") > shmem_huge;
 }
 
 /*
@@ -917,6 +927,11 @@ static void setup(void)
 		fail("sigaction");
 }
 
+static void restore_shmem_enabled(void)
+{
+	sysfs_mode(SHMEM_ENABLED, shmem_old, NULL, 0);
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t t0, mism = 0;
@@ -928,7 +943,12 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ksft_print_header();
 	setup();	/* before the plan: it may skip the whole run */
-	ksft_set_plan(NR_CLASSES);
+	ksft_set_plan(NR_CLASSES + 1);
+	/* THP operations on memfd and shared anon slots make shmem THPs */
+	if (!access(SHMEM_ENABLED, F_OK) &&
+	    (!sysfs_mode(SHMEM_ENABLED, "advise", shmem_old, sizeof(shmem_old)) ||
+	     atexit(restore_shmem_enabled)))
+		fail("set " SHMEM_ENABLED " to advise");
 	ksft_print_msg("%zu layouts of %lu pages (+%d guard pages each side), %zu random scans "
 		       "each, seed %llu%s%s\n", layouts, ARENA_PAGES, GUARD_PAGES, scans,
 		       (unsigned long long)seed, huge_zero ? "" : ", no huge zero page",
@@ -959,10 +979,17 @@ int main(int argc, char **argv)
 		       (now() - t0) / 1e9);
 	ksft_print_msg("coverage (complete scans): softdirty %llu, file %llu, present %llu, "
 		       "swapped %llu pages, %llu hole pages; AnonHugePages > 0 after %llu of %llu "
-		       "THP operations\n",
+		       "THP operations, a new shmem THP after %llu\n",
 		       (unsigned long long)seen[0], (unsigned long long)seen[1],
 		       (unsigned long long)seen[2], (unsigned long long)seen[3],
 		       (unsigned long long)seen_holes, (unsigned long long)nr_thp,
-		       (unsigned long long)nr_thp_ops);
+		       (unsigned long long)nr_thp_ops, (unsigned long long)nr_shmem_thp);
+	if (!shmem_old[0])
+		ksft_test_result_skip("shmem THP in the layouts: no %s\n", SHMEM_ENABLED);
+	else if (layouts < SHMEM_THP_MIN_LAYOUTS)
+		ksft_test_result_skip("shmem THP in the layouts: only %zu layouts\n", layouts);
+	else
+		ksft_test_result(nr_shmem_thp > 0, "shmem THP in the layouts: %llu made\n",
+				 (unsigned long long)nr_shmem_thp);
 	ksft_finished();
 }

@@ -166,6 +166,42 @@ void fail(const char *what)
 	exit(1);
 }
 
+bool sysfs_mode(const char *path, const char *mode, char *old, size_t len)
+{
+	FILE *f = fopen(path, "r+");
+	char line[128], *a, *b;
+	bool ok;
+
+	if (!f)
+		return false;
+	if (old) {
+		ok = fgets(line, sizeof(line), f) && (a = strchr(line, '[')) &&
+		     (b = strchr(a, ']'));
+		if (!ok) {
+			fclose(f);
+			return false;
+		}
+		snprintf(old, len, "%.*s", (int)(b - a - 1), a + 1);
+		rewind(f);
+	}
+	ok = fputs(mode, f) >= 0;
+	return !fclose(f) && ok;
+}
+
+unsigned long vmstat(const char *name)
+{
+	FILE *f = fopen("/proc/vmstat", "r");
+	unsigned long v = 0, val;
+	char key[64];
+
+	while (f && fscanf(f, "%63s %lu", key, &val) == 2)
+		if (!strcmp(key, name))
+			v = val;
+	if (f)
+		fclose(f);
+	return v;
+}
+
 size_t parse(const char *s, const char *name, size_t lo, size_t hi)
 {
 	char *end;

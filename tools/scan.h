@@ -3,6 +3,7 @@
 #ifndef SCAN_H
 #define SCAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/fs.h>
@@ -76,6 +77,15 @@ void fail(const char *what) __attribute__((noreturn));
  * Exits with a message if the pipe or the fork fails.
  */
 int fork_piped(int *fd);
+
+/*
+ * Set the "[x] y z" sysfs knob @path (THP's enabled, shmem_enabled) to
+ * @mode; with @old, save the selected value there first.  False on failure.
+ */
+bool sysfs_mode(const char *path, const char *mode, char *old, size_t len);
+
+/* The counter @name of /proc/vmstat, or 0 */
+unsigned long vmstat(const char *name);
 
 /* @s as a number in [lo, hi], or a message naming @name and exit 2. */
 size_t parse(const char *s, const char *name, size_t lo, size_t hi);

@@ -398,35 +398,12 @@ static void free_errors(void)
 
 #define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
 
-/* Set THP_ENABLED to @mode; with @old, save the current one there first */
-static bool thp_mode(const char *mode, char *old, size_t len)
-{
-	FILE *f = fopen(THP_ENABLED, "r+");
-	char line[128], *a, *b;
-	bool ok;
-
-	if (!f)
-		return false;
-	if (old) {
-		ok = fgets(line, sizeof(line), f) && (a = strchr(line, '[')) &&
-		     (b = strchr(a, ']'));
-		if (!ok) {
-			fclose(f);
-			return false;
-		}
-		snprintf(old, len, "%.*s", (int)(b - a - 1), a + 1);
-		rewind(f);
-	}
-	ok = fputs(mode, f) >= 0;
-	return !fclose(f) && ok;
-}
-
 /* With THP for every mapping, a write must still mark one 4 KiB page */
 static void thp_always(void)
 {
 	char old[32];
 
-	if (!thp_mode("always", old, sizeof(old))) {
+	if (!sysfs_mode(THP_ENABLED, "always", old, sizeof(old))) {
 		skip_reason = "cannot set " THP_ENABLED " to always";
 		return;
 	}
@@ -434,7 +411,7 @@ static void thp_always(void)
 	wr(0, 0);
 	wr(600, 0);
 	get_pages(0, 0, MANY);
-	if (!thp_mode(old, NULL, 0))
+	if (!sysfs_mode(THP_ENABLED, old, NULL, 0))
 		note("could not restore THP mode %s", old);
 }
 
