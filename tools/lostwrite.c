@@ -21,8 +21,9 @@
  * (MADV_HUGEPAGE), swap (anon with a thread doing MADV_PAGEOUT meanwhile),
  * swap-shmem (the same on shmem, whose PTEs keep soft-dirty in a marker
  * when paged out), thp-shmem, swap-thp-shmem (memfd with MADV_HUGEPAGE and
- * shmem_enabled advise) and chaos-thp-shmem (shmem_enabled always): a
- * shmem THP variant fails if no shmem THP is made, chaos, chaos-thp, chaos-shmem (a thread changing VMAs and
+ * shmem_enabled advise), chaos-thp-shmem (shmem_enabled always), thp-tmpfs
+ * and chaos-thp-tmpfs (a file on a tmpfs of their own mounted huge=always):
+ * a shmem THP variant fails if no shmem THP is made, chaos, chaos-thp, chaos-shmem (a thread changing VMAs and
  * page tables meanwhile: see chaos()), nrr-anon, nrr-shmem, nrr-chaos
  * (PAGEMAP_NO_REUSED_REGIONS; SKIP if rejected), and race-anon, race-shmem,
  * race-thp, race-nrr: races on the tracked mapping itself.  There the
@@ -69,6 +70,7 @@
 #include <string.h>
 #include <linux/mempolicy.h>	/* MPOL_MF_MOVE */
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -84,7 +86,7 @@
 #define SHOW_MAX	5	/* violations printed in detail */
 #define SPAN		256	/* most pages of a sub-range, but every 16th round */
 
-enum backing { ANON, SHMEM, FILE_SHARED, FILE_PRIVATE };
+enum backing { ANON, SHMEM, FILE_SHARED, FILE_PRIVATE, TMPFS_HUGE };
 
 /* What runs beside the writers and the collector */
 enum extra { NONE, PAGEOUT, CHAOS, RACE, MIGRATE, TWIN };
@@ -124,6 +126,8 @@ static const struct variant variants[] = {
 	{ "thp-shmem", SHMEM, "advise", false, NONE },
 	{ "swap-thp-shmem", SHMEM, "advise", false, PAGEOUT },
 	{ "chaos-thp-shmem", SHMEM, "always", false, CHAOS },
+	{ "thp-tmpfs", TMPFS_HUGE, "advise", false, NONE },
+	{ "chaos-thp-tmpfs", TMPFS_HUGE, "advise", false, CHAOS },
 };
 #define NR_VARIANTS (sizeof(variants) / sizeof(variants[0]))
 
@@ -169,6 +173,27 @@ static uint64_t in_flight[2] = { UINT64_MAX, UINT64_MAX };
 
 /* ---- the tracked region ---- */
 
+/* Whether @v tracks shmem THPs: memfd, or a tmpfs mounted huge=always */
+static bool shmem_thp(const struct variant *v)
+{
+	return v->thp && (v->backing == SHMEM || v->backing == TMPFS_HUGE);
+}
+
+/* A file on a tmpfs of its own mounted huge=always, which goes with the fd */
+static int huge_tmpfs_file(void)
+{
+	char dir[] = "/tmp/lostwrite-huge-XXXXXX", path[64];
+	int fd;
+
+	if (!mkdtemp(dir) || mount("tmpfs", dir, "tmpfs", 0, "huge=always"))
+		fail("mount a tmpfs with huge=always");
+	snprintf(path, sizeof(path), "%s/file", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	if (umount2(dir, MNT_DETACH) || rmdir(dir))
+		fail("detach the huge tmpfs");
+	return fd;
+}
+
 static int backing_fd(enum backing b, size_t len)
 {
 	char path[] = "/tmp/lostwrite-XXXXXX";
@@ -178,6 +203,8 @@ static int backing_fd(enum backing b, size_t len)
 		return -1;
 	if (b == SHMEM)
 		fd = memfd_create("lostwrite", 0);
+	else if (b == TMPFS_HUGE)
+		fd = huge_tmpfs_file();
 	else if ((fd = mkstemp(path)) >= 0)
 		unlink(path);
 	if (fd < 0 || ftruncate(fd, len))
@@ -851,8 +878,8 @@ static int run_variant(const struct variant *v)
 	huge = vmstat("nr_shmem_hugepages");
 	region = map_region(v);
 	/* A shmem THP variant that made no shmem THP would test nothing */
-	if (v->backing == SHMEM && v->thp && vmstat("nr_shmem_hugepages") <= huge) {
-		ksft_print_msg("%s: no shmem THP was made (shmem_enabled %s)\n", v->name, v->thp);
+	if (shmem_thp(v) && vmstat("nr_shmem_hugepages") <= huge) {
+		ksft_print_msg("%s: no shmem THP was made\n", v->name);
 		return KSFT_FAIL;
 	}
 	seen = calloc(npages, sizeof(*seen));
