@@ -23,7 +23,8 @@
  * when paged out), thp-shmem, swap-thp-shmem (memfd with MADV_HUGEPAGE and
  * shmem_enabled advise), chaos-thp-shmem (shmem_enabled always), thp-tmpfs
  * and chaos-thp-tmpfs (a file on a tmpfs of their own mounted huge=always):
- * a shmem THP variant fails if no shmem THP is made, chaos, chaos-thp, chaos-shmem (a thread changing VMAs and
+ * a shmem THP variant fails if no shmem THP is made; chaos, chaos-thp,
+ * chaos-shmem (a thread changing VMAs and
  * page tables meanwhile: see chaos()), nrr-anon, nrr-shmem, nrr-chaos
  * (PAGEMAP_NO_REUSED_REGIONS; SKIP if rejected), and race-anon, race-shmem,
  * race-thp, race-nrr: races on the tracked mapping itself.  There the
