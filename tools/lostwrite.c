@@ -76,13 +76,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef MADV_COLLAPSE
-#define MADV_COLLAPSE	25	/* 6.1's; newer than this glibc */
-#endif
 
 #define WRITERS		2
 #define HUGE_SIZE	(2UL << 20)
-#define SHMEM_ENABLED	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
 #define MAX_VEC		64
 #define SHOW_MAX	5	/* violations printed in detail */
 #define SPAN		256	/* most pages of a sub-range, but every 16th round */

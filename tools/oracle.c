@@ -66,12 +66,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT	21
-#endif
-#ifndef MADV_COLLAPSE
-#define MADV_COLLAPSE	25	/* 6.1's; newer than this glibc */
-#endif
 
 #define SD		PAGE_IS_SOFTDIRTY
 #define CATS		(PAGE_IS_SOFTDIRTY | PAGE_IS_FILE | PAGE_IS_PRESENT | \
@@ -88,7 +82,6 @@
 #define FILE_SIZE	(2 * ARENA_PAGES * PSZ)	/* room for grown mappings */
 
 #define DEFAULT_LAYOUTS	1000
-#define SHMEM_ENABLED	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
 #define SHMEM_THP_MIN_LAYOUTS	100	/* a run this long must make a shmem THP */
 #define DEFAULT_SCANS	6
 #define DEFAULT_SEED	0x0bac1eUL
@@ -98,11 +91,6 @@
 #define DIFF_MAX	16	/* differing pages printed per mismatch */
 
 /* Pagemap bits and what maps says of a page of the window */
-#define PM_SD		(1ULL << 55)
-#define PM_FILE		(1ULL << 61)
-#define PM_SWAP		(1ULL << 62)
-#define PM_PRESENT	(1ULL << 63)
-#define PM_PFN		((1ULL << 55) - 1)
 #define IN_VMA		1
 #define CAN_READ	2
 #define CAN_WRITE	4
@@ -144,7 +132,7 @@ struct counts {
 static struct counts cnt[NR_CLASSES];
 static uint64_t nr_layouts, nr_scans, nr_pages, nr_faults, nr_shown, nr_thp, nr_thp_ops;
 static uint64_t nr_shmem_thp;	/* THP operations that made a shmem THP */
-static char shmem_old[32];	/* shmem_enabled before the run, or "" */
+static bool shmem_thp;		/* the kernel has shmem THP */
 static uint64_t seen[4], seen_holes;	/* coverage: pages of each category, holes */
 
 /* One call's arguments and what it returned */
@@ -218,13 +206,6 @@ static void read_pagemap(uint64_t *pme)
 		fail("read /proc/self/pagemap");
 }
 
-/* The categories pagemap gives a page, as PAGE_IS_* bits */
-static uint64_t categories(uint64_t pme)
-{
-	return (pme & PM_SD ? PAGE_IS_SOFTDIRTY : 0) | (pme & PM_FILE ? PAGE_IS_FILE : 0) |
-	       (pme & PM_SWAP ? PAGE_IS_SWAPPED : 0) | (pme & PM_PRESENT ? PAGE_IS_PRESENT : 0);
-}
-
 /* ---- the expected result of a call ---- */
 
 static bool matches(const struct call *c, uint64_t cat)
@@ -249,9 +230,9 @@ static long expect(const struct call *c, uint64_t *walk_end)
 	*walk_end = end;
 	for (a = c->start; a < end; a += PSZ) {
 		i = (a - WIN_ADDR) / PSZ;
-		if (!(perm[i] & IN_VMA) || !matches(c, categories(before[i])))
+		if (!(perm[i] & IN_VMA) || !matches(c, pm_categories(before[i])))
 			continue;
-		b = categories(before[i]) & c->ret_mask;
+		b = pm_categories(before[i]) & c->ret_mask;
 		if (c->vec_len) {
 			if (n && want[n - 1].start + want[n - 1].len == a && want[n - 1].bitmap == b) {
 				want[n - 1].len += PSZ;
@@ -302,8 +283,8 @@ static void show_pages(const struct call *c, long n_want, bool state)
 	size_t i, shown = 0;
 
 	for (i = 0; i < WIN_PAGES && shown < DIFF_MAX; i++) {
-		uint64_t a = WIN_ADDR + i * PSZ, was = categories(before[i]);
-		uint64_t now_cat = categories(after[i]);
+		uint64_t a = WIN_ADDR + i * PSZ, was = pm_categories(before[i]);
+		uint64_t now_cat = pm_categories(after[i]);
 		uint64_t ok = matched[i] && (c->flags & CLEAR) ? was & ~SD : was;
 		long w = reported(want, n_want, a);
 		long g = c->ret > 0 ? reported(vec, c->ret, a) : -1;
@@ -377,19 +358,17 @@ static void check_regions(int class, const struct call *c, long n, uint64_t want
 static bool in_split_file_thp(const struct call *c, size_t i)
 {
 	uint64_t blk = ((uint64_t)page_addr(i)) & ~(HUGE_PAGES * PSZ - 1);
-	uint64_t end = blk + HUGE_PAGES * PSZ, pfn0;
+	uint64_t end = blk + HUGE_PAGES * PSZ;
 	size_t first = (blk - WIN_ADDR) / PSZ, k;
 
 	if (!(c->flags & CLEAR) || blk < WIN_ADDR || first + HUGE_PAGES > WIN_PAGES)
 		return false;
 	if (!(c->start > blk && c->start < end) && !(c->walk_end > blk && c->walk_end < end))
 		return false;
-	pfn0 = before[first] & PM_PFN;
 	for (k = 0; k < HUGE_PAGES; k++)
-		if (!(before[first + k] & PM_PRESENT) || !(before[first + k] & PM_FILE) ||
-		    (before[first + k] & PM_PFN) != pfn0 + k)
+		if (!(before[first + k] & PM_FILE))
 			return false;
-	return pfn0 && !(pfn0 % HUGE_PAGES);
+	return pm_huge(before + first, HUGE_PAGES);
 }
 
 /*
@@ -404,7 +383,7 @@ static void check_state(const struct call *c, long n, uint64_t want_end)
 	size_t i;
 
 	for (i = 0; i < WIN_PAGES; i++) {
-		uint64_t was = categories(before[i]), now_cat = categories(after[i]);
+		uint64_t was = pm_categories(before[i]), now_cat = pm_categories(after[i]);
 		uint64_t want = (c->flags & CLEAR) && matched[i] ? was & ~SD : was;
 		bool ok = now_cat == want ||
 			  (now_cat == (want & ~mapped) && in_split_file_thp(c, i));
@@ -540,7 +519,7 @@ static void rejected_call(struct call *c, const char *why)
 	err = make_call(c);
 	same_vec = !memcmp(vec, pattern, sizeof(vec));
 	for (size_t i = 0; i < WIN_PAGES; i++)
-		same_state &= categories(before[i]) == categories(after[i]);
+		same_state &= pm_categories(before[i]) == pm_categories(after[i]);
 	cnt[REJECTED].checks++;
 	if (c->ret != -1 || err != EINVAL)
 		what = c->ret < 0 ? strerror(err) : "it succeeded";
@@ -825,7 +804,7 @@ static void count_coverage(void)
 	for (size_t i = 0; i < WIN_PAGES; i++) {
 		seen_holes += !(perm[i] & IN_VMA);
 		for (int b = 0; b < 4; b++)
-			seen[b] += (perm[i] & IN_VMA) && (categories(before[i]) & (1ULL << b));
+			seen[b] += (perm[i] & IN_VMA) && (pm_categories(before[i]) & (1ULL << b));
 	}
 }
 
@@ -927,11 +906,6 @@ static void setup(void)
 		fail("sigaction");
 }
 
-static void restore_shmem_enabled(void)
-{
-	sysfs_mode(SHMEM_ENABLED, shmem_old, NULL, 0);
-}
-
 int main(int argc, char **argv)
 {
 	uint64_t t0, mism = 0;
@@ -945,10 +919,7 @@ int main(int argc, char **argv)
 	setup();	/* before the plan: it may skip the whole run */
 	ksft_set_plan(NR_CLASSES + 1);
 	/* THP operations on memfd and shared anon slots make shmem THPs */
-	if (!access(SHMEM_ENABLED, F_OK) &&
-	    (!sysfs_mode(SHMEM_ENABLED, "advise", shmem_old, sizeof(shmem_old)) ||
-	     atexit(restore_shmem_enabled)))
-		fail("set " SHMEM_ENABLED " to advise");
+	shmem_thp = shmem_thp_advise();
 	ksft_print_msg("%zu layouts of %lu pages (+%d guard pages each side), %zu random scans "
 		       "each, seed %llu%s%s\n", layouts, ARENA_PAGES, GUARD_PAGES, scans,
 		       (unsigned long long)seed, huge_zero ? "" : ", no huge zero page",
@@ -984,7 +955,7 @@ int main(int argc, char **argv)
 		       (unsigned long long)seen[2], (unsigned long long)seen[3],
 		       (unsigned long long)seen_holes, (unsigned long long)nr_thp,
 		       (unsigned long long)nr_thp_ops, (unsigned long long)nr_shmem_thp);
-	if (!shmem_old[0])
+	if (!shmem_thp)
 		ksft_test_result_skip("shmem THP in the layouts: no %s\n", SHMEM_ENABLED);
 	else if (layouts < SHMEM_THP_MIN_LAYOUTS)
 		ksft_test_result_skip("shmem THP in the layouts: only %zu layouts\n", layouts);

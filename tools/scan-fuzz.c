@@ -14,7 +14,11 @@
  *    tail; pages written, clean after a CLEAR, unpopulated, zero-page,
  *    swapped, and VM_SOFTDIRTY after a fresh mmap), then a region L of 512
  *    pages alternately written and clean (more regions than the kernel's
- *    vec window of 170 holds), between unmapped guard pages;
+ *    vec window of 170 holds), then at the next 2 MiB a region T of two
+ *    THP slots, anonymous and a MAP_SHARED memfd (with shmem_enabled
+ *    advise): each is rebuilt now and then as a THP, mapped by a PMD or by
+ *    PTEs, dirty or clean, partly zapped or swapped (refresh_t()); unmapped
+ *    guard pages between and around them;
  *  - vec buffers: a long one, ones whose later entries are unmapped or
  *    read-only, a read-only page, holes; and the argument pages: writable,
  *    read-only, hole.
@@ -23,8 +27,12 @@
  * failed call they must be unchanged (bits 55, 61, 62, 63), and so must the
  * argument and vec.  After a successful one the regions, walk_end and the
  * new state of the arena must be what the model derives from the entries
- * read before.  Most calls scan S (CLEAR in most), so that a call wrongly
- * accepted would change something; S is stirred again every 32 calls.
+ * read before.  One allowance in both: a CLEAR that covers a shmem THP in
+ * part splits it, and its pages may then read not present (bits 61 and
+ * 63; their soft-dirty bits must be as for any page, and their regions
+ * report what they were before the call).  Most calls scan S (CLEAR in
+ * most), so that a call wrongly accepted would change something; S is
+ * stirred again every 32 calls, and a slot of T sometimes.
  *
  * Without CONFIG_MEM_SOFT_DIRTY the same classes run with the model of such
  * a kernel (spec "Compatibility"): PAGEMAP_SOFTDIRTY_CLEAR is an unknown flag
@@ -32,13 +40,16 @@
  *
  * Output: kselftest TAP, one result per class of case (classes[]), passing
  * only if none of its calls got a wrong errno, a wrong result or changed
- * something it must not.  Exit: 0 all passed, 1 a class failed, 2 usage.
+ * something it must not, and one that fails if a kernel with THP made no
+ * anonymous or no shmem THP in T.  Exit: 0 all passed, 1 a result failed,
+ * 2 usage.
  */
 #define _GNU_SOURCE	/* memfd_create(), MAP_FIXED_NOREPLACE */
 #include "scan.h"
 #include "kselftest.h"
 
 #include <errno.h>
+#include <fcntl.h>		/* fallocate() */
 #include <linux/fiemap.h>	/* struct fiemap: FS_IOC_FIEMAP's number */
 #include <stdbool.h>
 #include <stddef.h>
@@ -52,9 +63,6 @@
 
 #ifndef __x86_64__
 #error "the address-space limit of the model (find_task_size()) is x86-64's"
-#endif
-#ifndef MADV_PAGEOUT
-#define MADV_PAGEOUT	21
 #endif
 
 #define SD		PAGE_IS_SOFTDIRTY
@@ -82,15 +90,18 @@
 #define MISC_ADDR	0x300000000000UL	/* vec buffers, argument pages */
 #define KERNEL_ADDR	0xffff800000000000UL
 
-/* The arena, in pages */
+/* The arena, in pages (ARENA_ADDR is PMD-aligned) */
 enum {
 	GUARD = 8,		/* unmapped, at each end */
 	S_PAGES = 64,		/* most calls scan this */
 	S_FILE = 8,		/* S's last pages: a MAP_SHARED memfd */
 	L_PAGES = 512,		/* written and clean pages alternate */
+	HUGE = 512,		/* a THP slot of T: one PMD */
 	S_FIRST = GUARD,
 	L_FIRST = S_FIRST + S_PAGES,
-	ARENA_PAGES = L_FIRST + L_PAGES + GUARD,
+	T_ANON = 2 * HUGE,	/* PMD-aligned, after a hole */
+	T_SHMEM = T_ANON + HUGE,
+	ARENA_PAGES = T_SHMEM + HUGE + GUARD,
 };
 
 /* The rest, in pages from MISC_ADDR: each area is followed by a hole */
@@ -165,6 +176,9 @@ static uint64_t known_cats = CATS;	/* mask bits it takes: no SD without soft-dir
 static uint64_t max_regions;	/* no range of this process has more */
 static unsigned long window;	/* vec entries the kernel buffers: a page */
 static uint8_t pre[ARENA_PAGES], post[ARENA_PAGES]; /* arena categories */
+static uint64_t pre_pm[ARENA_PAGES];	/* and the pagemap entries before */
+static int t_fd;			/* the memfd of T's shmem slot */
+static unsigned long thp_made[2], thp_tries[2];	/* T's slots: anon, shmem */
 static bool l_broken;		/* L lost its pattern */
 static unsigned long shown, setup_calls;
 static char *arg_alias;		/* writable view of the read-only arg page */
@@ -211,12 +225,14 @@ static uintptr_t misc(size_t page)
 
 static bool arena_mapped(size_t i)
 {
-	return i >= S_FIRST && i < L_FIRST + L_PAGES;
+	return (i >= S_FIRST && i < L_FIRST + L_PAGES) ||
+	       (i >= T_ANON && i < T_SHMEM + HUGE);
 }
 
 static bool arena_file(size_t i)
 {
-	return i >= L_FIRST - S_FILE && i < L_FIRST;
+	return (i >= L_FIRST - S_FILE && i < L_FIRST) ||
+	       (i >= T_SHMEM && i < T_SHMEM + HUGE);
 }
 
 static const char *page_name(size_t i)
@@ -229,8 +245,12 @@ static const char *page_name(size_t i)
 		snprintf(b, sizeof(buf[0]), "L+%zu", i - L_FIRST);
 	else if (i >= S_FIRST && i < L_FIRST)
 		snprintf(b, sizeof(buf[0]), "S+%zu", i - S_FIRST);
+	else if (i >= T_ANON && i < T_SHMEM)
+		snprintf(b, sizeof(buf[0]), "T-anon+%zu", i - T_ANON);
+	else if (i >= T_SHMEM && i < T_SHMEM + HUGE)
+		snprintf(b, sizeof(buf[0]), "T-shmem+%zu", i - T_SHMEM);
 	else
-		snprintf(b, sizeof(buf[0]), "guard %zu", i);
+		snprintf(b, sizeof(buf[0]), "unmapped %zu", i);
 	return b;
 }
 
@@ -252,26 +272,21 @@ static const char *errname(int err)
 	return buf;
 }
 
-/* candidate for scan.c */
 /*
- * The categories (PAGE_IS_*) of @n pages from @addr as a read of pagemap
- * (@fd) gives them: bits 55, 61, 62 and 63.
+ * The categories (PAGE_IS_*) of the arena's pages as a read of pagemap
+ * gives them, and its entries into @pm unless NULL.
  */
-static void pagemap_categories(int fd, uintptr_t addr, size_t n, uint8_t *cats)
+static void read_arena(uint8_t *cats, uint64_t *pm)
 {
-	uint64_t e[512];
-	size_t i, j, k;
+	static uint64_t e[ARENA_PAGES];
+	size_t i;
 
-	for (i = 0; i < n; i += k) {
-		k = min64(n - i, ARRAY_SIZE(e));
-		if (pread(fd, e, k * 8, (addr / psz + i) * 8) != (ssize_t)(k * 8))
-			fail("read pagemap");
-		for (j = 0; j < k; j++)
-			cats[i + j] = (e[j] >> 55 & 1 ? PAGE_IS_SOFTDIRTY : 0) |
-				      (e[j] >> 61 & 1 ? PAGE_IS_FILE : 0) |
-				      (e[j] >> 62 & 1 ? PAGE_IS_SWAPPED : 0) |
-				      (e[j] >> 63 & 1 ? PAGE_IS_PRESENT : 0);
-	}
+	if (pread(pm_fd, e, sizeof(e), ARENA_ADDR / psz * 8) != sizeof(e))
+		fail("read pagemap");
+	for (i = 0; i < ARENA_PAGES; i++)
+		cats[i] = pm_categories(e[i]);
+	if (pm)
+		memcpy(pm, e, sizeof(e));
 }
 
 /* candidate for scan.c */
@@ -387,21 +402,74 @@ static void refresh_s(void)
 			madvise(s + rnd(anon) * psz, psz, MADV_PAGEOUT);
 }
 
+/*
+ * Rebuild a slot of T (@shmem: the memfd one) as a THP where the kernel
+ * makes one: a fresh VMA (VM_SOFTDIRTY) and a fresh page-cache THP, the
+ * first page written or read, then maybe a CLEAR and writes (an anonymous
+ * PMD dirty again whole; a tracked shmem write maps PTEs), a collapse, a
+ * partial zap or a swap-out.  MADV_NOHUGEPAGE last keeps khugepaged out.
+ */
+static void rebuild_t(bool shmem)
+{
+	size_t first = shmem ? T_SHMEM : T_ANON, n;
+	char *p = (char *)arena_page(first);
+	int flags = MAP_FIXED | (shmem ? MAP_SHARED : MAP_PRIVATE | MAP_ANONYMOUS);
+
+	if (shmem && fallocate(t_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+			       HUGE * psz))
+		fail("punch the memfd of T's shmem slot");
+	if (mmap(p, HUGE * psz, PROT_READ | PROT_WRITE, flags, shmem ? t_fd : -1, 0) ==
+	    MAP_FAILED)
+		fail("mmap a slot of T");
+	madvise(p, HUGE * psz, MADV_HUGEPAGE);	/* EINVAL without THP */
+	/* A store, not p[0]++: a read first maps the huge zero page */
+	if (shmem && chance(30))
+		(void)*(volatile char *)p;
+	else
+		*(volatile char *)p = 1;
+	if (chance(50)) {
+		clear_range(first, HUGE);
+		for (n = rnd(4); n; n--)
+			*(volatile char *)(p + rnd(HUGE) * psz) = 1;
+	}
+	if (chance(25))
+		madvise(p, HUGE * psz, MADV_COLLAPSE);	/* may fail */
+	if (chance(20))
+		madvise(p + rnd(HUGE - 4) * psz, (1 + rnd(4)) * psz, MADV_DONTNEED);
+	if (chance(15))
+		madvise(p, (chance(50) ? HUGE : 1 + rnd(8)) * psz, MADV_PAGEOUT);
+	madvise(p, HUGE * psz, MADV_NOHUGEPAGE);
+	read_arena(pre, pre_pm);
+	thp_tries[shmem]++;
+	thp_made[shmem] += pm_huge(pre_pm + first, HUGE);
+}
+
+/* Stir T: a slot is rebuilt at a quarter of the stirs of S */
+static void refresh_t(void)
+{
+	if (chance(25))
+		rebuild_t(chance(50));
+}
+
 static void setup_memory(void)
 {
 	const int rw = PROT_READ | PROT_WRITE, anon = MAP_PRIVATE | MAP_ANONYMOUS;
 	int mfd = memfd_create("scan-fuzz", 0), afd = memfd_create("scan-fuzz-arg", 0);
 
-	if (mfd < 0 || afd < 0)
+	t_fd = memfd_create("scan-fuzz-thp", 0);
+	if (mfd < 0 || afd < 0 || t_fd < 0)
 		fail("memfd_create");
-	if (ftruncate(mfd, S_FILE * psz) || ftruncate(afd, psz))
+	if (ftruncate(mfd, S_FILE * psz) || ftruncate(afd, psz) ||
+	    ftruncate(t_fd, HUGE * psz))
 		fail("ftruncate memfd");
 	map_at(arena_page(S_FIRST), S_PAGES - S_FILE, rw, anon, -1);
 	map_at(arena_page(L_FIRST - S_FILE), S_FILE, rw, MAP_SHARED, mfd);
 	map_at(arena_page(L_FIRST), L_PAGES, rw, anon, -1);
-	/* Page by page: no THP may take part of the arena */
+	/* Page by page: no THP may take part of S or L */
 	madvise((void *)arena_page(S_FIRST), (L_PAGES + S_PAGES) * psz,
 		MADV_NOHUGEPAGE);
+	map_at(arena_page(T_ANON), HUGE, rw, anon, -1);
+	map_at(arena_page(T_SHMEM), HUGE, rw, MAP_SHARED, t_fd);
 
 	map_at(misc(M_BIG), BIG_PAGES, rw, anon, -1);
 	map_at(misc(M_PART_HOLE), PART_PAGES, rw, anon, -1);
@@ -428,6 +496,8 @@ static void setup_arena(void)
 	clear_range(S_FIRST, S_PAGES);
 	restore_l();
 	refresh_s();
+	rebuild_t(false);
+	rebuild_t(true);
 }
 
 /* Leading entries at @vec that the kernel can write (the arena's too) */
@@ -791,7 +861,10 @@ static uint64_t gen_vec_len(void)
 	}
 }
 
-/* A range in the arena: mostly around S, sometimes S and L, or anywhere */
+/*
+ * A range in the arena: mostly around S, sometimes S and L, a slot of T
+ * (whole, or from or to a page inside it), or anywhere
+ */
 static void gen_range(struct pagemap_scan_arg *a)
 {
 	size_t first, n;
@@ -804,6 +877,10 @@ static void gen_range(struct pagemap_scan_arg *a)
 	case 1:
 		first = rnd(ARENA_PAGES);
 		n = rnd(ARENA_PAGES - first + 1);
+		break;
+	case 2:
+		first = PICK(T_ANON, T_SHMEM) + (chance(50) ? 0 : rnd(HUGE));
+		n = chance(40) ? HUGE : 1 + rnd(HUGE + 8);
 		break;
 	default:
 		first = S_FIRST - 2 + rnd(S_PAGES + 4);
@@ -1264,6 +1341,35 @@ static bool holds_vec(const struct call *c, size_t i)
 	       arena_page(i) + psz > c->a.vec;
 }
 
+/*
+ * Whether arena page @i was in a shmem THP that a CLEAR may have split: it
+ * was mapped whole before the call (by a PMD; by PTEs too, which only
+ * widens this), and the range starts or, ending at @we, stops inside it.
+ * A failed call (@we 0) may have split it wherever the range covers it:
+ * the spec protects soft-dirty state, and a split keeps that.  Splitting a
+ * file THP unmaps it; its pages keep their soft-dirty bits.
+ */
+static bool in_split_thp(const struct call *c, uint64_t we, size_t i)
+{
+	uint64_t lo = arena_page(T_SHMEM), hi = arena_page(T_SHMEM + HUGE);
+	uint64_t start = c->a.start, end = page_up(start + c->a.len);
+
+	if (!(c->a.flags & CLEAR) || i < T_SHMEM || i >= T_SHMEM + HUGE)
+		return false;
+	if (!we ? start >= hi || end <= lo :
+	    !(start > lo && start < hi) && !(we > lo && we < hi))
+		return false;
+	return pm_huge(pre_pm + T_SHMEM, HUGE);
+}
+
+/* Page @i after the call is @want, or @want unmapped by a split */
+static bool state_is(const struct call *c, uint64_t we, size_t i, uint8_t want)
+{
+	return post[i] == want ||
+	       (post[i] == (want & ~(PAGE_IS_PRESENT | PAGE_IS_FILE)) &&
+		in_split_thp(c, we, i));
+}
+
 /* A failed call: nothing changed, nothing written */
 static const char *check_failed(const struct call *c)
 {
@@ -1271,7 +1377,7 @@ static const char *check_failed(const struct call *c)
 	size_t i;
 
 	for (i = 0; i < ARENA_PAGES; i++)
-		if (pre[i] != post[i])
+		if (!state_is(c, 0, i, pre[i]))
 			return BAD("page %s changed from %#x to %#x%s",
 				   page_name(i), pre[i], post[i],
 				   holds_vec(c, i) ? " (it holds writable entries of vec)" : "");
@@ -1299,8 +1405,8 @@ static const char *check_arena(const struct call *c, const struct expect *e,
 
 		if (nrr) {
 			/* Its soft-dirty is not pagemap's: only what CLEAR may do */
-			if (post[i] != pre[i] &&
-			    !(in && clear && post[i] == (pre[i] & ~SD)))
+			if (!state_is(c, we, i, pre[i]) &&
+			    !(in && clear && state_is(c, we, i, pre[i] & ~SD)))
 				return BAD("page %s changed from %#x to %#x",
 					   page_name(i), pre[i], post[i]);
 			continue;
@@ -1311,7 +1417,7 @@ static const char *check_arena(const struct call *c, const struct expect *e,
 		if (a->vec && m && rep[i] != (int)(pre[i] & a->return_mask))
 			return BAD("page %s (%#x) reported with bitmap %#x",
 				   page_name(i), pre[i], rep[i]);
-		if (post[i] != want)
+		if (!state_is(c, we, i, want))
 			return BAD("page %s is %#x after the call, not %#x",
 				   page_name(i), post[i], want);
 	}
@@ -1356,7 +1462,7 @@ static const char *check_in_range(const struct call *c, long ret, uint64_t we,
 			if ((rep[i] >= 0) != m || (m && rep[i] != (int)(pre[i] & a->return_mask)))
 				return BAD("page %s (%#x) reported as %d", page_name(i),
 					   pre[i], rep[i]);
-			if (post[i] != want)
+			if (!state_is(c, we, i, want))
 				return BAD("page %s is %#x after the call, not %#x",
 					   page_name(i), post[i], want);
 			continue;
@@ -1492,12 +1598,12 @@ static struct result run_one(struct klass *k, struct call *c)
 
 	make_knowable(c);
 	prepare(c);
-	pagemap_categories(pm_fd, ARENA_ADDR, ARENA_PAGES, pre);
+	read_arena(pre, pre_pm);
 	model(c, &e);
 	errno = 0;
 	r.ret = ioctl(pm_fd, c->cmd, (void *)c->argp);
 	err = errno;
-	pagemap_categories(pm_fd, ARENA_ADDR, ARENA_PAGES, post);
+	read_arena(post, NULL);
 
 	got = r.ret < 0 ? err : 0;
 	k->n.calls++;
@@ -1649,12 +1755,25 @@ static void report_all(uint64_t ns)
 		ksft_test_result(!t.violations, "%s\n", agg->name);
 }
 
+/* Whether T held THPs; without them its calls tested small pages only */
+static void report_thp(bool shmem_thp)
+{
+	ksft_print_msg("T: %lu of %lu anonymous and %lu of %lu shmem rebuilds made a THP\n",
+		       thp_made[0], thp_tries[0], thp_made[1], thp_tries[1]);
+	if (access(THP_ENABLED, F_OK))
+		ksft_test_result_skip("THP in T: no %s\n", THP_ENABLED);
+	else
+		ksft_test_result(thp_made[0] && (!shmem_thp || thp_made[1]),
+				 "THP in T: anonymous%s\n", shmem_thp ? " and shmem" : "");
+}
+
 static void skip_all(const char *why)
 {
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(classes); i++)
 		ksft_test_result_skip("%s: %s\n", classes[i].name, why);
+	ksft_test_result_skip("THP in T: %s\n", why);
 	ksft_finished();
 }
 
@@ -1688,8 +1807,10 @@ static void fuzz(size_t calls)
 		struct call c;
 		struct result r;
 
-		if (i % REFRESH == 0)
+		if (i % REFRESH == 0) {
 			refresh_s();
+			refresh_t();
+		}
 		k->gen(&c);
 		r = run_one(k, &c);
 		if (r.short_success)
@@ -1710,6 +1831,7 @@ static void usage(FILE *f, int status)
 int main(int argc, char **argv)
 {
 	size_t calls = DEFAULT_CALLS, seed = DEFAULT_SEED;
+	bool shmem_thp;
 	int i, err;
 
 	no_aslr(argv);
@@ -1737,7 +1859,8 @@ int main(int argc, char **argv)
 	task_size = find_task_size();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	ksft_print_header();
-	ksft_set_plan(ARRAY_SIZE(classes));
+	ksft_set_plan(ARRAY_SIZE(classes) + 1);
+	shmem_thp = shmem_thp_advise();
 
 	setup_memory();
 	known_flags = CLEAR;
@@ -1770,5 +1893,6 @@ int main(int argc, char **argv)
 		       "known (a read-only argument gets EFAULT): a valid flag" :
 		       "unknown (EINVAL): an unknown flag bit like the others");
 	fuzz(calls);
+	report_thp(shmem_thp);
 	ksft_finished();
 }

@@ -188,6 +188,40 @@ bool sysfs_mode(const char *path, const char *mode, char *old, size_t len)
 	return !fclose(f) && ok;
 }
 
+static char shmem_old[32];	/* shmem_enabled before shmem_thp_advise() */
+
+static void restore_shmem_enabled(void)
+{
+	sysfs_mode(SHMEM_ENABLED, shmem_old, NULL, 0);
+}
+
+bool shmem_thp_advise(void)
+{
+	if (access(SHMEM_ENABLED, F_OK))
+		return false;
+	if (!sysfs_mode(SHMEM_ENABLED, "advise", shmem_old, sizeof(shmem_old)) ||
+	    atexit(restore_shmem_enabled))
+		fail("set " SHMEM_ENABLED " to advise");
+	return true;
+}
+
+uint64_t pm_categories(uint64_t pme)
+{
+	return (pme & PM_SD ? PAGE_IS_SOFTDIRTY : 0) | (pme & PM_FILE ? PAGE_IS_FILE : 0) |
+	       (pme & PM_SWAP ? PAGE_IS_SWAPPED : 0) | (pme & PM_PRESENT ? PAGE_IS_PRESENT : 0);
+}
+
+bool pm_huge(const uint64_t *pm, size_t n)
+{
+	uint64_t pfn0 = pm[0] & PM_PFN;
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		if (!(pm[k] & PM_PRESENT) || (pm[k] & PM_PFN) != pfn0 + k)
+			return false;
+	return pfn0 && !(pfn0 % n);
+}
+
 unsigned long vmstat(const char *name)
 {
 	FILE *f = fopen("/proc/vmstat", "r");

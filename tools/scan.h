@@ -7,9 +7,18 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/fs.h>
+#include <sys/mman.h>
 
 #ifndef PAGEMAP_SCAN
 #error "linux/fs.h has no PAGEMAP_SCAN: build against the series' headers (build/headers/include)"
+#endif
+
+/* 6.1's advice values, newer than this C library */
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT	21
+#endif
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE	25
 #endif
 
 /* Open /proc/<pid>/pagemap ("self" when pid is 0); exits with a message on failure. */
@@ -78,11 +87,38 @@ void fail(const char *what) __attribute__((noreturn));
  */
 int fork_piped(int *fd);
 
+#define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
+#define SHMEM_ENABLED	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+
 /*
  * Set the "[x] y z" sysfs knob @path (THP's enabled, shmem_enabled) to
  * @mode; with @old, save the selected value there first.  False on failure.
  */
 bool sysfs_mode(const char *path, const char *mode, char *old, size_t len);
+
+/*
+ * Set shmem_enabled to advise until exit, so that MADV_HUGEPAGE makes shmem
+ * THPs.  False if the kernel has no shmem THP; exits with a message if the
+ * knob cannot be set.
+ */
+bool shmem_thp_advise(void);
+
+/* Bits of a /proc/pid/pagemap entry */
+#define PM_SD		(1ULL << 55)
+#define PM_FILE		(1ULL << 61)
+#define PM_SWAP		(1ULL << 62)
+#define PM_PRESENT	(1ULL << 63)
+#define PM_PFN		((1ULL << 55) - 1)
+
+/* The categories (PAGE_IS_*) pagemap gives a page: bits 55, 61, 62, 63 */
+uint64_t pm_categories(uint64_t pme);
+
+/*
+ * Whether the @n pagemap entries at @pm are present with consecutive frames
+ * from an @n-aligned one: one huge page, mapped whole (needs CAP_SYS_ADMIN
+ * for the frames).
+ */
+bool pm_huge(const uint64_t *pm, size_t n);
 
 /* The counter @name of /proc/vmstat, or 0 */
 unsigned long vmstat(const char *name);

@@ -396,7 +396,6 @@ static void free_errors(void)
 	note_ret("free", ww_free(R));
 }
 
-#define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
 
 /* With THP for every mapping, a write must still mark one 4 KiB page */
 static void thp_always(void)
