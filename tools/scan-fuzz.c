@@ -72,6 +72,7 @@
 #define NRR		PAGEMAP_NO_REUSED_REGIONS
 #define REGION		sizeof(struct page_region)
 #define ARG_SIZE	sizeof(struct pagemap_scan_arg)
+#define NR		_IOC_NR(PAGEMAP_SCAN)
 
 #define DEFAULT_CALLS	100000
 #define DEFAULT_SEED	0x5ca9f022ULL
@@ -145,6 +146,7 @@ struct call {
 	struct pagemap_scan_arg a;
 	enum vec_kind vk;
 	uint64_t vec_ok;	/* leading entries at a.vec the kernel can write */
+	bool zero_tail;		/* zero the argument's bytes past ARG_SIZE */
 };
 
 /* What the model allows */
@@ -158,13 +160,13 @@ struct expect {
 /* Per class of case */
 struct counts {
 	unsigned long calls, wrong, bad, violations, failed;
-	unsigned long expected[6];	/* by expect_slot() */
+	unsigned long expected[7];	/* by expect_slot() */
 	unsigned long or_efault, or_success;
 };
 
-static const char *const slot_names[6] = {
+static const char *const slot_names[7] = {
 	"success", "EINVAL", "EFAULT", "ENOTTY", "EFAULT or short success",
-	"other",
+	"E2BIG", "other",
 };
 
 static long psz;
@@ -265,6 +267,7 @@ static const char *errname(int err)
 	case ENOTTY: return "ENOTTY";
 	case ENOMEM: return "ENOMEM";
 	case EPERM: return "EPERM";
+	case E2BIG: return "E2BIG";
 	case ESRCH: return "ESRCH";
 	case EINTR: return "EINTR";
 	}
@@ -547,12 +550,14 @@ static char *arg_byte(uintptr_t p)
 static void put_arg(const struct call *c)
 {
 	const char *src = (const char *)&c->a;
-	size_t i;
+	uint64_t i;
 	char *p;
 
 	for (i = 0; i < ARG_SIZE; i++)
 		if ((p = arg_byte(c->argp + i)))
 			*p = src[i];
+	for (i = ARG_SIZE; c->zero_tail && i < c->a.size && (p = arg_byte(c->argp + i)); i++)
+		*p = 0;
 }
 
 static bool matches(const struct pagemap_scan_arg *a, uint8_t cat)
@@ -580,9 +585,41 @@ static bool size_unreadable(const struct call *c)
 	return !arg_all(c, sizeof(c->a.size), arg_readable);
 }
 
-static bool bad_size(const struct call *c)
+static bool small_size(const struct call *c)
 {
-	return c->a.size != ARG_SIZE;
+	return c->a.size < ARG_SIZE;
+}
+
+/*
+ * The bytes past our struct, up to size, as copy_struct_from_user() sees
+ * them: EFAULT if the range passes the address-space limit or reaches an
+ * unreadable byte before a non-zero one, E2BIG for a non-zero one, else 0.
+ */
+static int tail_error(const struct call *c)
+{
+	uint64_t i;
+
+	if (c->a.size <= ARG_SIZE)
+		return 0;
+	if (c->a.size > task_size || c->argp > task_size - c->a.size)
+		return EFAULT;
+	for (i = ARG_SIZE; i < c->a.size; i++) {
+		if (!arg_readable(c->argp + i))
+			return EFAULT;
+		if (*(const char *)(c->argp + i))
+			return E2BIG;
+	}
+	return 0;
+}
+
+static bool tail_unreadable(const struct call *c)
+{
+	return tail_error(c) == EFAULT;
+}
+
+static bool tail_nonzero(const struct call *c)
+{
+	return tail_error(c) == E2BIG;
 }
 
 static bool arg_unreadable(const struct call *c)
@@ -649,7 +686,9 @@ static const struct check {
 } checks[] = {
 	{ ENOTTY, "not PAGEMAP_SCAN (the kernel takes the low 32 bits of cmd)", not_scan },
 	{ EFAULT, "size not readable", size_unreadable },
-	{ EINVAL, "size is not sizeof(struct pagemap_scan_arg)", bad_size },
+	{ EINVAL, "size is smaller than sizeof(struct pagemap_scan_arg)", small_size },
+	{ EFAULT, "the bytes past the struct, up to size, not readable", tail_unreadable },
+	{ E2BIG, "the bytes past the struct, up to size, not all zero", tail_nonzero },
 	{ EFAULT, "argument not readable", arg_unreadable },
 	{ EINVAL, "unknown flag", bad_flags },
 	{ EINVAL, "unknown mask bit", bad_masks },
@@ -978,6 +1017,8 @@ static void gen_bad_size(struct call *c)
 	/* The size comes first: before the rest is read or anything checked */
 	if (chance(20))
 		set_arg(c, PICK(A_SPLIT_HOLE, A_RO, A_MISALIGNED, A_SPLIT_RO));
+	/* A larger struct with a zero tail works (copy_struct_from_user()) */
+	c->zero_tail = chance(50);
 	mutate(c, 5);
 }
 
@@ -1243,14 +1284,16 @@ static void gen_other_cmd(struct call *c)
 			       PICK(0, 1, 8, ARG_SIZE - 8, ARG_SIZE - 1, ARG_SIZE + 1,
 				    ARG_SIZE + 8, 2 * ARG_SIZE, (1 << _IOC_SIZEBITS) - 1);
 		while (size == ARG_SIZE);
-		c->cmd = _IOC(_IOC_READ | _IOC_WRITE, 'f', 16, size);
+		c->cmd = _IOC(_IOC_READ | _IOC_WRITE, 'f', _IOC_NR(PAGEMAP_SCAN), size);
 		break;
 	case 4:
-		c->cmd = PICK(_IOR('f', 16, struct pagemap_scan_arg),
-			      _IOW('f', 16, struct pagemap_scan_arg), _IO('f', 16),
-			      _IOWR('f', 15, struct pagemap_scan_arg),
-			      _IOWR('f', 17, struct pagemap_scan_arg),
-			      _IOWR('g', 16, struct pagemap_scan_arg));
+		c->cmd = PICK(_IOR('f', NR, struct pagemap_scan_arg),
+			      _IOW('f', NR, struct pagemap_scan_arg), _IO('f', NR),
+			      _IOWR('f', NR - 1, struct pagemap_scan_arg),
+			      _IOWR('f', NR + 1, struct pagemap_scan_arg),
+			      _IOWR('g', NR, struct pagemap_scan_arg),
+			      /* upstream's (6.7): the same size, another struct */
+			      _IOWR('f', 16, struct pagemap_scan_arg));
 		break;
 	default:
 		c->cmd = (1 + rnd(0xffffffffUL)) << 32 |
@@ -1271,7 +1314,8 @@ static struct klass {
 	void (*gen)(struct call *c);
 	struct counts n;
 } classes[] = {
-	{ .name = "bad size gives EINVAL", .weight = 5, .gen = gen_bad_size },
+	{ .name = "size: smaller EINVAL, larger E2BIG unless its tail is zero", .weight = 5,
+	  .gen = gen_bad_size },
 	{ .name = "unknown flags give EINVAL", .weight = 5, .gen = gen_bad_flags },
 	{ .name = "unknown mask bits give EINVAL", .weight = 5, .gen = gen_bad_masks },
 	{ .name = "unaligned start, overflowing or too high end give EINVAL", .weight = 6, .gen = gen_bad_range },
@@ -1556,8 +1600,9 @@ static size_t expect_slot(const struct expect *e)
 	case EINVAL: return 1;
 	case EFAULT: return 2;
 	case ENOTTY: return 3;
+	case E2BIG: return 5;
 	}
-	return 5;
+	return 6;
 }
 
 static void show(const struct klass *k, const struct call *c,

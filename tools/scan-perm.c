@@ -727,7 +727,7 @@ static void kernel_thread(void)
 			 "kernel thread (spec): GET gets ESRCH and writes nothing\n");
 	ksft_test_result(denied(&clear, ESRCH),
 			 "kernel thread (spec): CLEAR gets ESRCH and writes nothing\n");
-	n = ioctl(fd, _IOWR('f', 17, struct pagemap_scan_arg), &arg);
+	n = ioctl(fd, _IOWR('f', _IOC_NR(PAGEMAP_SCAN) + 1, struct pagemap_scan_arg), &arg);
 	ksft_test_result(n == -1 && errno == ENOTTY,
 			 "kernel thread (spec): an unknown ioctl number gets ENOTTY\n");
 	close(fd);

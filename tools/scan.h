@@ -13,6 +13,11 @@
 #error "linux/fs.h has no PAGEMAP_SCAN: build against the series' headers (build/headers/include)"
 #endif
 
+/* The follow-up series' flag: a kernel without it refuses it (EINVAL) */
+#ifndef PAGEMAP_NO_REUSED_REGIONS
+#define PAGEMAP_NO_REUSED_REGIONS	0x2
+#endif
+
 /* 6.1's advice values, newer than this C library */
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT	21
