@@ -76,7 +76,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-
 #define WRITERS		2
 #define HUGE_SIZE	(2UL << 20)
 #define MAX_VEC		64

@@ -66,7 +66,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-
 #define SD		PAGE_IS_SOFTDIRTY
 #define CATS		(PAGE_IS_SOFTDIRTY | PAGE_IS_FILE | PAGE_IS_PRESENT | \
 			 PAGE_IS_SWAPPED)

@@ -1284,7 +1284,7 @@ static void gen_other_cmd(struct call *c)
 			       PICK(0, 1, 8, ARG_SIZE - 8, ARG_SIZE - 1, ARG_SIZE + 1,
 				    ARG_SIZE + 8, 2 * ARG_SIZE, (1 << _IOC_SIZEBITS) - 1);
 		while (size == ARG_SIZE);
-		c->cmd = _IOC(_IOC_READ | _IOC_WRITE, 'f', _IOC_NR(PAGEMAP_SCAN), size);
+		c->cmd = _IOC(_IOC_READ | _IOC_WRITE, 'f', NR, size);
 		break;
 	case 4:
 		c->cmd = PICK(_IOR('f', NR, struct pagemap_scan_arg),
