@@ -82,6 +82,14 @@ void no_aslr(char **argv);
 /* The next number of a xorshift64 sequence (*state must not be 0). */
 uint64_t xorshift(uint64_t *state);
 
+/*
+ * Print a TAP diagnostic line, "# " and the message, as kselftest.h's
+ * ksft_print_msg() does (errno kept), for the parts of a program other than
+ * the one file that includes kselftest.h: its counters are static, so every
+ * ksft_* call of a program stays in that file.
+ */
+void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Print "error: WHAT: strerror(errno)" and exit 1. */
 void fail(const char *what) __attribute__((noreturn));
 
