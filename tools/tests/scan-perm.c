@@ -45,348 +45,38 @@
  */
 #define _GNU_SOURCE
 #include "scan.h"
+#include "scan-perm.h"
 #include "kselftest.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <linux/capability.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdbool.h>
-#include <stdint.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define NPAGES		8
-#define ALL		0xffULL	/* every page of the region */
-#define EVEN		0x55ULL	/* pages 0, 2, 4, 6: a target's dirty pages */
-#define UID_A		1000	/* the targets' uid (and gid) */
-#define UID_B		65534	/* another uid (and gid): nobody */
-#define PF_KTHREAD	0x00200000	/* include/linux/sched.h */
-#define SD		PAGE_IS_SOFTDIRTY
-#define BUSYBOX		"/bin/busybox"	/* what a target execs (the guest has it) */
-#define CLEAR		PAGEMAP_SOFTDIRTY_CLEAR
-
 /* The region every process here has at the same address (mapped before any fork) */
-static char *region;
-static size_t psz, len;
+char *region;
+size_t psz, len;
 
 /* Why the kernel has no soft-dirty, or NULL; what marks a target's pages */
-static const char *no_sd;
-static uint64_t cat = SD;
+const char *no_sd;
+uint64_t cat = SD;
 
-/* ---- scanning ---- */
-
-/* One call on the region and what came of it */
-struct result {
-	long ret;	/* regions, or -1 */
-	int err;	/* errno when ret is -1 */
-	uint64_t mask;	/* the pages reported (bit i: page i) */
-	bool wrote;	/* vec or walk_end was written */
-};
-
-/*
- * GET the pages of the region in category cat through @fd, with @flags (0 or
- * CLEAR).  vec starts as a pattern the kernel never writes, and scan_call()
- * passes walk_end as 0, so that any output of a failed call shows.
- */
-static struct result scan_region(int fd, uint64_t flags)
+void bail(const char *fmt, ...)
 {
-	struct page_region vec[NPAGES], pattern[NPAGES];
-	struct result r = { 0 };
-	uint64_t end, a;
-	long i;
+	char msg[512];
+	va_list ap;
 
-	memset(pattern, 0xa5, sizeof(pattern));
-	memcpy(vec, pattern, sizeof(vec));
-	r.ret = scan_call(fd, flags, region, len, vec, NPAGES, 0, cat, 0, 0, cat, &end);
-	r.err = r.ret < 0 ? errno : 0;
-	if (r.ret < 0) {
-		r.wrote = end || memcmp(vec, pattern, sizeof(vec));
-		return r;
-	}
-	for (i = 0; i < r.ret; i++)
-		for (a = vec[i].start; a < vec[i].start + vec[i].len; a += psz)
-			r.mask |= 1ULL << ((a - (uintptr_t)region) / psz);
-	return r;
-}
-
-/* Print @r, for the log */
-static void show(const char *what, const struct result *r)
-{
-	if (r->ret < 0)
-		ksft_print_msg("  %s: %s%s\n", what, strerror(r->err),
-			       r->wrote ? ", and it wrote output" : "");
-	else
-		ksft_print_msg("  %s: %ld regions, pages %#llx\n", what, r->ret,
-			       (unsigned long long)r->mask);
-}
-
-/* A success that reported exactly the pages @mask */
-static bool reported(const struct result *r, uint64_t mask)
-{
-	return r->ret >= 0 && r->mask == mask;
-}
-
-/* A failure with @err that wrote nothing (spec, "Errors") */
-static bool denied(const struct result *r, int err)
-{
-	return r->ret == -1 && r->err == err && !r->wrote;
-}
-
-/*
- * The errno a CLEAR refused with @err gets: without soft-dirty every CLEAR
- * gets EINVAL, before any permission check (spec "Compatibility").
- */
-static int clear_err(int err)
-{
-	return no_sd ? EINVAL : err;
-}
-
-/* What a result name says of CLEAR: @text, or the EINVAL without soft-dirty */
-static const char *clear_says(const char *text)
-{
-	return no_sd ? "CLEAR gets EINVAL (no soft-dirty) and changes nothing" : text;
-}
-
-/* The pages of @pid's region in category cat, read by root: a mask */
-static uint64_t dirty_of(pid_t pid)
-{
-	int fd = scan_open(pid);
-	struct result r = scan_region(fd, 0);
-
-	close(fd);
-	if (r.ret < 0)
-		ksft_exit_fail_msg("root's GET on process %d: %s\n", pid, strerror(r.err));
-	return r.mask;
-}
-
-/* Make this process's soft-dirty (or present) pages of the region exactly EVEN */
-static int mark_even(void)
-{
-	int fd;
-	long ret;
-	size_t i;
-
-	if (no_sd) {
-		if (madvise(region, len, MADV_DONTNEED))
-			return -1;
-		for (i = 0; i < NPAGES; i += 2)
-			region[i * psz] = 2;
-		return 0;
-	}
-	fd = scan_open(0);
-
-	for (i = 0; i < NPAGES; i++)
-		region[i * psz] = 1;
-	ret = scan_call(fd, CLEAR, region, len, NULL, 0, 0, 0, 0, 0, 0, NULL);
-	close(fd);
-	for (i = 0; i < NPAGES; i += 2)
-		region[i * psz] = 2;
-	return ret < 0 ? -1 : 0;
-}
-
-/* ---- identities ---- */
-
-/*
- * Take real uid and gid @r and effective, saved and fs uid and gid @e (the
- * numbers serve as both), no supplementary groups.  Leaving uid 0 for good
- * drops the capabilities and makes the process non-dumpable
- * (fs.suid_dumpable is 0), as it does for any daemon.
- */
-static int set_ids(unsigned int r, unsigned int e)
-{
-	if (setgroups(0, NULL) || setresgid(r, e, e) || setresuid(r, e, e))
-		return -1;
-	return 0;
-}
-
-/* Stay root but lose CAP_SYS_PTRACE (of the effective set) */
-static int drop_ptrace_cap(void)
-{
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-
-	if (syscall(SYS_capget, &hdr, data))
-		return -1;
-	data[CAP_TO_INDEX(CAP_SYS_PTRACE)].effective &= ~CAP_TO_MASK(CAP_SYS_PTRACE);
-	return syscall(SYS_capset, &hdr, data) ? -1 : 0;
-}
-
-/*
- * Run @body(@out, @in) in a child (its identity changes are for good) and
- * copy its @size bytes of @out back through a pipe.
- */
-static void in_child(void (*body)(void *out, const void *in), const void *in,
-		     void *out, size_t size)
-{
-	int fd;
-	pid_t pid = fork_piped(&fd);
-
-	if (!pid) {
-		body(out, in);
-		_exit(write(fd, out, size) != (ssize_t)size);
-	}
-	if (read(fd, out, size) != (ssize_t)size)
-		ksft_exit_fail_msg("no report from child %d\n", pid);
-	close(fd);
-	waitpid(pid, NULL, 0);
-}
-
-/* ---- targets ---- */
-
-/* Read a child's int report (an errno, 0 for ready); exits on a broken pipe */
-static int read_report(int fd, const char *who)
-{
-	int err;
-
-	if (read(fd, &err, sizeof(err)) != sizeof(err))
-		ksft_exit_fail_msg("%s: no report from the child\n", who);
-	return err;
-}
-
-/* A target's SIGUSR1 handler: exec a program that waits (execve() is async-signal-safe) */
-static void exec_sleep(int sig)
-{
-	char *const argv[] = { "sleep", "1000000", NULL };
-
-	(void)sig;
-	execve(BUSYBOX, argv, argv + 2);
-	_exit(127);
-}
-
-/*
- * Start a target: a child with the region's soft-dirty pages EVEN, running
- * as uid/gid @id (0: stays root), dumpable or not; it waits to be killed,
- * and execs BUSYBOX sleep on SIGUSR1.
- * It marks its pages as root first: the open of its own pagemap then does
- * not depend on what the scenarios test.
- */
-static pid_t target_start(unsigned int id, bool dumpable)
-{
-	int fd, err = 0;
-	pid_t pid = fork_piped(&fd);
-
-	if (pid) {
-		err = read_report(fd, "target");
-		close(fd);
-		if (err)
-			ksft_exit_fail_msg("target setup: %s\n", strerror(err));
-		return pid;
-	}
-	if (mark_even() || (id && set_ids(id, id)) ||
-	    prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0) || signal(SIGUSR1, exec_sleep) == SIG_ERR)
-		err = errno;
-	if (write(fd, &err, sizeof(err)) != sizeof(err))
-		_exit(1);
-	for (;;)
-		pause();
-}
-
-/* Kill and reap a target (our own child) */
-static void target_stop(pid_t pid)
-{
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-}
-
-/* ---- callers ---- */
-
-struct caller {
-	unsigned int ruid, euid;	/* ids to take (see set_ids(); 0, 0: stay root) */
-	bool no_ptrace_cap;		/* stay root but without CAP_SYS_PTRACE */
-	int fd;				/* root's descriptor to scan with, or -1 */
-	pid_t target;			/* set by run_caller() */
-};
-
-struct outcome {
-	int setup_err;		/* errno of taking the identity */
-	int open_err;		/* errno of opening /proc/<target>/pagemap, or 0 */
-	struct result get, clear;	/* GET, then GET+CLEAR (when there is an fd) */
-};
-
-/* The caller's child: take the identity, open, scan (struct caller in, outcome out) */
-static void caller_child(void *out, const void *in)
-{
-	const struct caller *c = in;
-	struct outcome *o = out;
-	char path[64];
-	int fd = c->fd, own;
-
-	memset(o, 0, sizeof(*o));
-	if ((c->euid && set_ids(c->ruid, c->euid)) ||
-	    (c->no_ptrace_cap && drop_ptrace_cap())) {
-		o->setup_err = errno;
-		return;
-	}
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", c->target);
-	own = open(path, O_RDONLY);
-	if (own < 0)
-		o->open_err = errno;
-	if (fd < 0)
-		fd = own;
-	if (fd < 0)
-		return;
-	o->get = scan_region(fd, 0);
-	o->clear = scan_region(fd, CLEAR);
-}
-
-/* Run caller @c on @target in a child and return what it saw */
-static struct outcome run_caller(pid_t target, struct caller *c)
-{
-	struct outcome o;
-
-	c->target = target;
-	in_child(caller_child, c, &o, sizeof(o));
-	if (o.setup_err)
-		ksft_exit_fail_msg("caller: taking uid %u/%u: %s\n", c->ruid, c->euid,
-				   strerror(o.setup_err));
-	ksft_print_msg("  caller uid %u/%u%s: open %s\n", c->ruid, c->euid,
-		       c->no_ptrace_cap ? " without CAP_SYS_PTRACE" : "",
-		       o.open_err ? strerror(o.open_err) : "ok");
-	if (c->fd >= 0 || !o.open_err) {
-		show("GET", &o.get);
-		show("GET+CLEAR", &o.clear);
-	}
-	return o;
-}
-
-/*
- * A caller that may GET with root's descriptor of @target but not CLEAR:
- * GET reports EVEN (opening checked the permission: the spec's errno table
- * has nothing for a GET), GET+CLEAR fails with EPERM, writes nothing and
- * leaves the target as it was (spec: "a call that fails changes no
- * soft-dirty state").
- */
-static bool may_get_not_clear(pid_t target, const struct outcome *o)
-{
-	uint64_t after = dirty_of(target);
-
-	ksft_print_msg("  target's marked pages after: %#llx\n", (unsigned long long)after);
-	return reported(&o->get, EVEN) && denied(&o->clear, clear_err(EPERM)) && after == EVEN;
-}
-
-/*
- * A GET and a GET+CLEAR that may clear: both reported EVEN, and the target
- * is clean (without soft-dirty: the GET reported EVEN, the CLEAR got EINVAL
- * and the target is as it was).
- */
-static bool cleared(pid_t target, const struct result *get, const struct result *clear)
-{
-	uint64_t after = dirty_of(target);
-
-	ksft_print_msg("  target's marked pages after: %#llx\n", (unsigned long long)after);
-	if (no_sd)
-		return reported(get, EVEN) && denied(clear, EINVAL) && after == EVEN;
-	return reported(get, EVEN) && reported(clear, EVEN) && !after;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ksft_exit_fail_msg("%s", msg);
 }
 
 /* ---- scenarios ---- */
@@ -581,20 +271,6 @@ static void non_dumpable(void)
 	target_stop(t);
 }
 
-/* Yama's ptrace_scope >= 1 lets only ancestors attach: why, or NULL */
-static const char *yama_restricts(void)
-{
-	FILE *f = fopen("/proc/sys/kernel/yama/ptrace_scope", "r");
-	int scope = 0;
-
-	if (!f)
-		return NULL;
-	if (fscanf(f, "%d", &scope) != 1)
-		scope = 0;
-	fclose(f);
-	return scope ? "Yama ptrace_scope is not 0: a sibling may not attach" : NULL;
-}
-
 /* A process that may ptrace-attach (same uid, dumpable) can CLEAR another */
 static void same_uid(void)
 {
@@ -613,23 +289,6 @@ static void same_uid(void)
 			 "uid %u opens its dumpable process's pagemap, GET works, %s\n", UID_A,
 			 clear_says("CLEAR works and the target is clean"));
 	target_stop(t);
-}
-
-#define YAMA_SCOPE	"/proc/sys/kernel/yama/ptrace_scope"
-
-/* Write @val to Yama's ptrace_scope, saving the old value in @old (if not NULL) */
-static bool yama_set(const char *val, char *old, size_t len)
-{
-	FILE *f = fopen(YAMA_SCOPE, old ? "r+" : "w");
-	bool ok = f != NULL;
-
-	if (ok && old)
-		ok = fgets(old, len, f) && !fseek(f, 0, SEEK_SET);
-	if (ok)
-		ok = fputs(val, f) >= 0;
-	if (f && fclose(f))
-		ok = false;
-	return ok;
 }
 
 /*
@@ -660,30 +319,6 @@ static void yama_sibling(void)
 			 "Yama ptrace_scope 1, a uid %u sibling: GET works, %s\n", UID_A,
 			 clear_says("CLEAR gets EPERM and changes nothing"));
 	target_stop(t);
-}
-
-/* Whether pid 2 is a kernel thread without an mm: why not, or NULL */
-static const char *not_kthread(void)
-{
-	char line[256], *p;
-	unsigned int flags = 0;
-	bool vm = false;
-	FILE *f = fopen("/proc/2/status", "r");
-
-	if (!f)
-		return "no /proc/2/status";
-	while (fgets(line, sizeof(line), f))
-		vm |= !strncmp(line, "VmSize:", 7);
-	fclose(f);
-	f = fopen("/proc/2/stat", "r");
-	if (!f || !fgets(line, sizeof(line), f) || !(p = strrchr(line, ')')) ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %u", &flags) != 1)
-		flags = 0;
-	if (f)
-		fclose(f);
-	if (vm)
-		return "/proc/2/status has VmSize: pid 2 has an mm";
-	return flags & PF_KTHREAD ? NULL : "pid 2 is not a kernel thread";
 }
 
 /*
@@ -743,21 +378,6 @@ static bool gone(int fd)
 	return denied(&get, ESRCH) && denied(&clear, ESRCH);
 }
 
-/* The state letter of /proc/<pid>/stat, or '?' */
-static char proc_state(pid_t pid)
-{
-	char path[64], line[256], *p, state = '?';
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (f && fgets(line, sizeof(line), f) && (p = strrchr(line, ')')))
-		state = p[2];
-	if (f)
-		fclose(f);
-	return state;
-}
-
 /*
  * A target that exited after root opened its pagemap: its address space
  * is gone (spec: ESRCH), whether it is a zombie or reaped.
@@ -780,27 +400,6 @@ static void exited(void)
 	close(fd);
 }
 
-/* Whether @pid runs BUSYBOX now (its exec is done); waits up to 5 s */
-static bool runs_busybox(pid_t pid)
-{
-	char path[64], exe[256];
-	ssize_t n = -1;
-	int i;
-
-	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
-	for (i = 0; i < 5000; i++) {
-		n = readlink(path, exe, sizeof(exe) - 1);
-		if (n > 0) {
-			exe[n] = '\0';
-			if (!strcmp(exe, BUSYBOX))
-				return true;
-		}
-		usleep(1000);
-	}
-	ksft_print_msg("  %s: %s\n", path, n > 0 ? exe : strerror(errno));
-	return false;
-}
-
 /*
  * A target that exec'd after root opened its pagemap: the descriptor holds
  * the address space it was opened on (proc_mem_open() pins the mm, as for
@@ -819,53 +418,6 @@ static void exec_after_open(void)
 			 "target exec'd after the open: GET and CLEAR get ESRCH, not the new image\n");
 	close(fd);
 	target_stop(t);
-}
-
-/* The tid of thread_target()'s second thread, once it runs */
-static pid_t short_tid;
-
-/* thread_target()'s second thread: publish its tid, exit when told */
-static void *short_thread(void *arg)
-{
-	int order = *(int *)arg;
-	char c;
-
-	__atomic_store_n(&short_tid, gettid(), __ATOMIC_RELEASE);
-	if (read(order, &c, 1) < 0)
-		_exit(1);
-	return NULL;
-}
-
-/*
- * Start a root target with a second thread, which exits when a byte
- * arrives on *order; *tid receives its tid.  The pages are marked EVEN
- * after the thread started: its stack mapping may merge with the region,
- * and a merge sets VM_SOFTDIRTY on the whole VMA.
- */
-static pid_t thread_target(pid_t *tid, int *order)
-{
-	int fd, order_fds[2];
-	pthread_t thread;
-	pid_t pid;
-
-	if (pipe(order_fds))
-		fail("pipe");
-	pid = fork_piped(&fd);
-	if (pid) {
-		close(order_fds[0]);
-		*order = order_fds[1];
-		*tid = read_report(fd, "thread target");
-		close(fd);
-		return pid;
-	}
-	if (pthread_create(&thread, NULL, short_thread, &order_fds[0]))
-		_exit(1);
-	while (!__atomic_load_n(&short_tid, __ATOMIC_ACQUIRE))
-		usleep(100);
-	if (mark_even() || write(fd, &short_tid, sizeof(short_tid)) != sizeof(short_tid))
-		_exit(1);
-	for (;;)
-		pause();
 }
 
 /*
