@@ -46,15 +46,14 @@
  * shared parts again and reading them first so that their PTEs are
  * writable and clean (see migrate()); SKIP with one node.  They found that
  * clearing a writable migration entry lost the next write (main-series
- * patch 4).  twin, twin-shmem and twin-thp: a second GET+CLEAR collector
- * loops over random sub-ranges of the same pages, so the two clear the same
- * pages concurrently.  A page a call does not report must then not have
- * been written since the last report of it by either collector: each call
- * takes a ticket before and after, publishes its reports, and checks only
- * when the other collector's calls that began before it ended have
- * published theirs (see check_call()).
- * Output: kselftest TAP, one result per variant.  Exit: 0 ok, 1 a variant
- * failed, 2 usage.
+ * patches 4 and 5).  twin, twin-shmem and twin-thp: a second GET+CLEAR
+ * collector loops over random sub-ranges of the same pages, so the two clear
+ * the same pages concurrently.  A page a call does not report must then not
+ * have been written since the last report of it by either collector: each
+ * call takes a ticket before and after, publishes its reports, and checks
+ * only when the other collector's calls that began before it ended have
+ * published theirs (see check_call()). Output: kselftest TAP, one result per
+ * variant.  Exit: 0 ok, 1 a variant failed, 2 usage.
  */
 #define _GNU_SOURCE
 #include "lostwrite.h"
