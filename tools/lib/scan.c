@@ -173,6 +173,27 @@ void diag(const char *fmt, ...)
 	va_end(ap);
 }
 
+const char *errname(int err)
+{
+	static char buf[24];
+
+	switch (err) {
+	case 0: return "success";
+	case EINVAL: return "EINVAL";
+	case EFAULT: return "EFAULT";
+	case ENOTTY: return "ENOTTY";
+	case ENOMEM: return "ENOMEM";
+	case EPERM: return "EPERM";
+	case E2BIG: return "E2BIG";
+	case ESRCH: return "ESRCH";
+	case EINTR: return "EINTR";
+	case EIO: return "EIO";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
+	}
+	snprintf(buf, sizeof(buf), "errno %d", err);
+	return buf;
+}
+
 void fail(const char *what)
 {
 	fprintf(stderr, "error: %s: %s\n", what, strerror(errno));

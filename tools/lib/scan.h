@@ -90,6 +90,12 @@ uint64_t xorshift(uint64_t *state);
  */
 void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * The name of an errno value ("EFAULT"; "success" for 0), or "errno N" in a
+ * static buffer for one the ioctl and our clients never return.
+ */
+const char *errname(int err);
+
 /* Print "error: WHAT: strerror(errno)" and exit 1. */
 void fail(const char *what) __attribute__((noreturn));
 

@@ -100,25 +100,6 @@ uint64_t page_up(uint64_t addr)
 	return (addr + psz - 1) & ~(uint64_t)(psz - 1);
 }
 
-static const char *errname(int err)
-{
-	static char buf[24];
-
-	switch (err) {
-	case 0: return "success";
-	case EINVAL: return "EINVAL";
-	case EFAULT: return "EFAULT";
-	case ENOTTY: return "ENOTTY";
-	case ENOMEM: return "ENOMEM";
-	case EPERM: return "EPERM";
-	case E2BIG: return "E2BIG";
-	case ESRCH: return "ESRCH";
-	case EINTR: return "EINTR";
-	}
-	snprintf(buf, sizeof(buf), "errno %d", err);
-	return buf;
-}
-
 static struct klass {
 	const char *name;
 	unsigned int weight;	/* calls in 100 */

@@ -31,7 +31,6 @@ extern char obs[OBS_MAX];
 extern bool obs_full;
 extern const char *skip_reason;	/* set by a case that cannot run */
 void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-const char *errname(int err);
 void note_ret(const char *what, int failed);
 void get_raw(unsigned long flags, void *base, size_t size, void **addr,
 	     uintptr_t *count, uint32_t *gran);

@@ -31,21 +31,6 @@ void note(const char *fmt, ...)
 		obs_full = true;
 }
 
-const char *errname(int err)
-{
-	static char buf[32];
-
-	switch (err) {
-	case EINVAL: return "EINVAL";
-	case EFAULT: return "EFAULT";
-	case ENOMEM: return "ENOMEM";
-	case EIO: return "EIO";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
-	}
-	snprintf(buf, sizeof(buf), "errno %d", err);
-	return buf;
-}
-
 /* A call's result: "ok" or its errno */
 void note_ret(const char *what, int failed)
 {
