@@ -75,3 +75,30 @@ export KBUILD_BUILD_USER=pagemap-scan KBUILD_BUILD_HOST=harness
 kmake() {
 	make CC="$KCC" HOSTCC="$KCC" "$@"
 }
+
+# build_without_series OBJ CONFIG: build the pinned base without the series
+# (a worktree at tag 'base', $BUILD/none-src) into OBJ with the .config
+# CONFIG, and check that every option survived but those the series adds.
+build_without_series() {
+	wt=$BUILD/none-src obj=$1
+	step "worktree at the base without the series"
+	if [ ! -e "$wt/.git" ]; then
+		git -C "$TREE" worktree prune
+		git -C "$TREE" worktree add -q --detach "$wt" base || die "git worktree add failed"
+	fi
+	# The same commit again keeps timestamps: the build stays incremental.
+	git -C "$wt" checkout -q --detach base || die "checkout failed"
+
+	step "build the base kernel without the series into $obj (log $LOGS/build-${obj##*/}.log)"
+	mkdir -p "$obj" "$LOGS"
+	cmp -s "$2" "$obj/.config" || cp "$2" "$obj/.config"
+	{ kmake -C "$wt" O="$obj" olddefconfig && kmake -C "$wt" O="$obj" -j"$JOBS" bzImage; } \
+		>"$LOGS/build-${obj##*/}.log" 2>&1 ||
+		{ tail -n 30 "$LOGS/build-${obj##*/}.log" >&2; die "build failed"; }
+	missing=$(grep '^CONFIG_.*=' "$2" | while read -r l; do
+		grep -qxF "$l" "$obj/.config" && continue
+		sym=${l%%=*}
+		grep -rqs --include='Kconfig*' "^config ${sym#CONFIG_}\$" "$wt" && echo "$sym"
+	done)
+	[ -z "$missing" ] || die "the base kernel's .config lost $(echo $missing)"
+}
