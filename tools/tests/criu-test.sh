@@ -17,7 +17,8 @@
 # skip: the kernel lacks what CRIU needs ('criu check --all' is printed, not
 # required).  CRIU's logs follow the TAP lines
 # as "# criu: " lines.  CRIU is $CRIU (criu); criu-workload is taken from the
-# script's directory, else $PATH.
+# script's directory, else $PATH.  CRIU_VERBOSITY=N sets criu's -v (default
+# 4, debug).
 # Exit: 0 all passed, 1 a test failed, 2 setup error.
 set -eu
 
@@ -31,6 +32,8 @@ CRIU=${CRIU:-criu}
 W=$(dirname "$0")/criu-workload
 [ -x "$W" ] || W=criu-workload
 TIMED=$(command -v insn-timed || true)
+# -v4 (debug) logs for the check; a benchmark takes CRIU's default, 2
+VERBOSITY=${CRIU_VERBOSITY:-4}
 D=/tmp/criu-wl IMG=/tmp/criu-img
 n=0 failed=0
 
@@ -74,7 +77,7 @@ criu_run() {
 	shift 2
 	mkdir -p "$dir"
 	r=0
-	$TIMED "$CRIU" "$what" -D "$dir" -o "$what.log" -v4 --display-stats "$@" \
+	$TIMED "$CRIU" "$what" -D "$dir" -o "$what.log" -v"$VERBOSITY" --display-stats "$@" \
 		>"$dir/stats.out" 2>&1 || r=$?
 	sed -n "s|^insn-timed: \([0-9]*\) .*|# criu-insn $what ${dir##*/} \1|p" "$dir/stats.out"
 	grep -v '^insn-timed:' "$dir/stats.out" | sed 's/^/#   /'
