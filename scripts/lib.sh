@@ -76,6 +76,14 @@ kmake() {
 	make CC="$KCC" HOSTCC="$KCC" "$@"
 }
 
+# pack_cpio DIR OUT: DIR's files as a gzipped newc cpio archive OUT (an
+# initramfs, or a layer on top of one), written whole or not at all.
+pack_cpio() {
+	step "pack $2"
+	(cd "$1" && find . | cpio -o -H newc --quiet | gzip -1) >"$2.tmp" || die "cpio failed"
+	mv "$2.tmp" "$2"
+}
+
 # build_without_series OBJ CONFIG: build the pinned base without the series
 # (a worktree at tag 'base', $BUILD/none-src) into OBJ with the .config
 # CONFIG, and check that every option survived but those the series adds.

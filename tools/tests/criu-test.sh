@@ -4,21 +4,21 @@
 #
 #   criu-test.sh MIB PERMILLE ITER
 #
-# Starts criu-workload with MIB MiB (anonymous, THP, memfd, private file,
-# swapped), then ITER times: (from the second on) has it write PERMILLE/1000
-# of its pages, and runs criu pre-dump --track-mem on the previous images.
-# Then one more round and criu dump, criu restore, and the checks: every
-# pre-dump and the dump hold exactly the pages written since the one before
-# (criu-workload count: none missing, none extra but in a dirty THP), and
-# every page of the restored process holds what the rounds wrote
-# (criu-workload verify); and both checks fail when given the wrong round.  Each criu command's guest time (insn-timed: guest
-# instructions under icount) is a "# criu-insn WHAT DIR N" line, followed by
-# CRIU's statistics.  A failing 'criu check' is a failure, never a
-# skip: the kernel lacks what CRIU needs ('criu check --all' is printed, not
-# required).  CRIU's logs follow the TAP lines
-# as "# criu: " lines.  CRIU is $CRIU (criu); criu-workload is taken from the
-# script's directory, else $PATH.  CRIU_VERBOSITY=N sets criu's -v (default
-# 4, debug).
+# Starts criu-workload with MIB MiB (anonymous, THP, shared anonymous,
+# memfd, private file, swapped), then ITER times: (from the second on) has
+# it write PERMILLE/1000 of its pages, and runs criu pre-dump --track-mem on
+# the previous images.  Then one more round and criu dump, criu restore,
+# and the checks: every pre-dump and the dump hold exactly the pages written
+# since the one before (criu-workload count: none missing, none extra but in
+# a dirty THP), every page of the restored process holds what the rounds
+# wrote (criu-workload verify), and both checks fail when given the wrong
+# round.  Each criu command's guest time (insn-timed: guest instructions
+# under icount) is a "# criu-insn WHAT DIR N" line, followed by CRIU's
+# statistics.  A failing 'criu check' is a failure, never a skip: the kernel
+# lacks what CRIU needs ('criu check --all' is printed, not required).
+# CRIU's logs follow the TAP lines as "# criu: " lines.  CRIU is $CRIU
+# (criu); criu-workload is taken from the script's directory, else $PATH.
+# CRIU_VERBOSITY=N sets criu's -v (default 4, debug).
 # Exit: 0 all passed, 1 a test failed, 2 setup error.
 set -eu
 

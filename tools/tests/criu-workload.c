@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * criu-workload: a process for CRIU to checkpoint, and the checks of what
- * CRIU made of it (guest/criu-test).
+ * CRIU made of it (tools/tests/criu-test.sh).
  *
  *   criu-workload run DIR MIB        start the workload; print its pid
  *   criu-workload verify DIR PID K   every page of PID holds what rounds
@@ -13,8 +13,8 @@
  *
  * The workload maps MIB MiB as six regions (anonymous, anonymous THP,
  * shared anonymous, a shared memfd, a private mapping of a file, anonymous
- * memory kept swapped out), fills every page with a pattern naming region, page and round 0,
- * writes their addresses to DIR/layout and waits.  On SIGUSR1 it runs the
+ * memory kept swapped out), fills every page with a pattern naming region,
+ * page and round 0, writes their addresses to DIR/layout and waits.  On SIGUSR1 it runs the
  * rounds appended to DIR/requests ("k permille" lines, written by the
  * harness): round k writes the pattern of round k to permille/1000 of the
  * pages of each region, chosen by a hash of (k, region, page), then pages
@@ -115,7 +115,6 @@ void wl_load(const char *dir, struct wl_region *regions, struct wl_rounds *round
 	int r;
 	FILE *f;
 
-	wl_psz = sysconf(_SC_PAGESIZE);
 	snprintf(path, sizeof(path), "%s/layout", dir);
 	f = fopen(path, "r");
 	if (!f) {
@@ -204,11 +203,9 @@ static void run_round(const struct wl_region *reg, int r, const struct wl_rounds
 		fail("MADV_PAGEOUT the swapped region");
 }
 
-static void write_file(const char *dir, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
 /* Write DIR/NAME whole: a temporary file renamed over it */
-static void write_file(const char *dir, const char *name, const char *fmt, ...)
+static void __attribute__((format(printf, 3, 4)))
+write_file(const char *dir, const char *name, const char *fmt, ...)
 {
 	char tmp[4096], path[4096];
 	va_list ap;

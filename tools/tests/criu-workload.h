@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * criu-workload: the process that CRIU checkpoints in the guest
- * (guest/criu-test), and the checks of what CRIU wrote and restored.
+ * (tools/tests/criu-test.sh), and the checks of what CRIU wrote and restored.
  */
 #ifndef CRIU_WORKLOAD_H
 #define CRIU_WORKLOAD_H
