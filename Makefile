@@ -3,7 +3,7 @@ CONFIG ?= base
 SERIES ?= all
 export SERIES
 
-.PHONY: all deps run shell check check-full check-harness bench bench-criu bench-smoke stress tree export kernel selftests tools initramfs guest clean
+.PHONY: all deps run shell check check-full check-harness bench bench-queries bench-criu bench-smoke stress tree export kernel selftests tools initramfs guest clean
 
 all: guest
 
@@ -51,7 +51,12 @@ check-harness: guest
 # The guest is built (incrementally) first, so a fresh clone can run it.
 bench: guest
 	scripts/bench
+	scripts/bench-queries
 	scripts/bench-criu
+
+# The users' queries beside pagemap (scripts/bench-queries: build/bench/queries.md)
+bench-queries: guest
+	scripts/bench-queries
 
 # CRIU's checkpoint alone (scripts/bench-criu: build/bench/criu.md)
 bench-criu: guest
