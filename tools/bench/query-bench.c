@@ -9,9 +9,13 @@
  * Each kind is mapped, populated, made clean (clear_refs 4) and 1% of its
  * pages, chosen at random, written; then every query runs on it, twice by
  * each method, and the faster run counts. Both methods must find the same
- * regions, or the program fails. The sparse kind is a MAP_NORESERVE mapping
- * 16 times as large with one page populated every 4 MiB (one PTE table in
- * two), 1% of those written. Prints a Markdown table.
+ * regions, or the program fails. The get+clear row writes the same pages
+ * again before each run and measures GET+CLEAR against pread + clear_refs
+ * (which clears the whole process; CRIU's query cannot be asked with CLEAR:
+ * EINVAL, CLEAR selects by soft-dirty only). The sparse kind is a
+ * MAP_NORESERVE mapping 16 times as large with one page populated every
+ * 4 MiB (one PTE table in two), 1% of those written. Prints a Markdown
+ * table.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -32,15 +36,17 @@
 struct query {
 	const char *name;
 	uint64_t required, anyof, excluded, ret, max_pages;
+	bool clear;	/* CLEAR, against pread + clear_refs: see above */
 };
 
 /* The questions the users ask: see README "Queries, measured" */
 static const struct query queries[] = {
-	{ "wine: get soft-dirty", SD, 0, 0, SD, 0 },
-	{ "criu: pre-dump", 0, PRES | SWAP, FILEP, SD | PRES | SWAP, 0 },
-	{ "gc: present and dirty", PRES | SD, 0, 0, PRES | SD, 0 },
-	{ "get present", PRES, 0, 0, PRES, 0 },
-	{ "anything swapped?", SWAP, 0, 0, SWAP, 1 },
+	{ "wine: get soft-dirty", SD, 0, 0, SD, 0, false },
+	{ "criu: pre-dump", 0, PRES | SWAP, FILEP, SD | PRES | SWAP, 0, false },
+	{ "gc: present and dirty", PRES | SD, 0, 0, PRES | SD, 0, false },
+	{ "get present", PRES, 0, 0, PRES, 0, false },
+	{ "anything swapped?", SWAP, 0, 0, SWAP, 1, false },
+	{ "wine: get+clear", SD, 0, 0, SD, 0, true },
 };
 #define NR_QUERIES (sizeof(queries) / sizeof(queries[0]))
 
@@ -51,7 +57,8 @@ static const char *const kind_names[NR_KINDS] = {
 #define SPARSE_SCALE	16	/* the sparse kind's size, in sizes of the others */
 #define SPARSE_STRIDE	1024	/* pages from one populated page to the next */
 
-static size_t psz, pages, vec_len;	/* pages: of the kind being measured */
+static size_t psz, vec_len;
+static size_t pages, stride;	/* of the kind being measured: see make_kind() */
 static struct page_region *vec;
 static uint64_t *pmbuf;
 static int pm;
@@ -78,8 +85,27 @@ static void add(size_t *n, uintptr_t addr, uint64_t bitmap)
 	vec[(*n)++] = (struct page_region){ addr, psz, bitmap };
 }
 
+static void clear_refs(void)
+{
+	int fd = open("/proc/self/clear_refs", O_WRONLY);
+
+	if (fd < 0 || write(fd, "4", 1) != 1)
+		fail("clear_refs");
+	close(fd);
+}
+
+/* Write 1% of the populated pages from @base, the same ones every time */
+static void write_some(char *base)
+{
+	uint64_t seed = 0x9e3779b97f4a7c15ULL;
+	size_t i;
+
+	for (i = 0; i < pages / stride / 100; i++)
+		base[xorshift(&seed) % (pages / stride) * stride * psz] = 2;
+}
+
 /* The query answered from pagemap: regions in vec, their number returned */
-static size_t by_pread(const struct query *q, char *base)
+static size_t pagemap_regions(const struct query *q, char *base)
 {
 	size_t n = 0, found = 0, i, k, nr;
 
@@ -100,9 +126,19 @@ static size_t by_pread(const struct query *q, char *base)
 	return n;
 }
 
+static size_t by_pread(const struct query *q, char *base)
+{
+	size_t n = pagemap_regions(q, base);
+
+	if (q->clear)
+		clear_refs();
+	return n;
+}
+
 static size_t by_scan(const struct query *q, char *base)
 {
-	long n = scan_call(pm, 0, base, pages * psz, vec, vec_len, q->max_pages,
+	uint64_t flags = q->clear ? PAGEMAP_SOFTDIRTY_CLEAR : 0;
+	long n = scan_call(pm, flags, base, pages * psz, vec, vec_len, q->max_pages,
 			   q->required, q->anyof, q->excluded, q->ret, NULL);
 
 	if (n < 0)
@@ -119,6 +155,8 @@ static uint64_t timed(size_t (*fn)(const struct query *, char *),
 	int rep;
 
 	for (rep = 0; rep < 2; rep++) {
+		if (q->clear)
+			write_some(base);
 		t = now();
 		*n = fn(q, base);
 		t = now() - t;
@@ -126,15 +164,6 @@ static uint64_t timed(size_t (*fn)(const struct query *, char *),
 	}
 	memcpy(copy, vec, *n * sizeof(*vec));
 	return best;
-}
-
-static void clear_refs(void)
-{
-	int fd = open("/proc/self/clear_refs", O_WRONLY);
-
-	if (fd < 0 || write(fd, "4", 1) != 1)
-		fail("clear_refs");
-	close(fd);
 }
 
 /* Write every page of the memfd @fd, which the private mapping then reads */
@@ -152,8 +181,6 @@ static void fill_file(int fd)
 static char *make_kind(enum kind kind)
 {
 	int fd = -1, flags = MAP_PRIVATE | MAP_ANONYMOUS;
-	size_t stride = kind == SPARSE ? SPARSE_STRIDE : 1;
-	uint64_t seed = 0x9e3779b97f4a7c15ULL;
 	char *base;
 	size_t i;
 
@@ -179,8 +206,7 @@ static char *make_kind(enum kind kind)
 		else
 			base[i * psz] = 1;
 	clear_refs();
-	for (i = 0; i < pages / stride / 100; i++)
-		base[xorshift(&seed) % (pages / stride) * stride * psz] = 2;
+	write_some(base);
 	return base;
 }
 
@@ -192,6 +218,7 @@ static void run_kind(enum kind kind, size_t kind_pages,
 	uint64_t ts, tp;
 
 	pages = kind_pages;
+	stride = kind == SPARSE ? SPARSE_STRIDE : 1;
 	base = make_kind(kind);
 
 	for (q = 0; q < NR_QUERIES; q++) {
