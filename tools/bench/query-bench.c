@@ -63,12 +63,6 @@ static struct page_region *vec;
 static uint64_t *pmbuf;
 static int pm;
 
-static bool matches(const struct query *q, uint64_t c)
-{
-	return (c & q->required) == q->required &&
-	       (!q->anyof || (c & q->anyof)) && !(c & q->excluded);
-}
-
 /* Append page @addr with @bitmap to the regions vec[0..*n), as the kernel does */
 static void add(size_t *n, uintptr_t addr, uint64_t bitmap)
 {
@@ -83,15 +77,6 @@ static void add(size_t *n, uintptr_t addr, uint64_t bitmap)
 		exit(1);
 	}
 	vec[(*n)++] = (struct page_region){ addr, psz, bitmap };
-}
-
-static void clear_refs(void)
-{
-	int fd = open("/proc/self/clear_refs", O_WRONLY);
-
-	if (fd < 0 || write(fd, "4", 1) != 1)
-		fail("clear_refs");
-	close(fd);
 }
 
 /* Write 1% of the populated pages from @base, the same ones every time */
@@ -116,7 +101,7 @@ static size_t pagemap_regions(const struct query *q, char *base)
 		for (k = 0; k < nr; k++) {
 			uint64_t c = pm_categories(pmbuf[k]);
 
-			if (!matches(q, c))
+			if (!scan_matches(q->required, q->anyof, q->excluded, c))
 				continue;
 			add(&n, (uintptr_t)(base + (i + k) * psz), c & q->ret);
 			if (q->max_pages && ++found == q->max_pages)
@@ -131,7 +116,7 @@ static size_t by_pread(const struct query *q, char *base)
 	size_t n = pagemap_regions(q, base);
 
 	if (q->clear)
-		clear_refs();
+		clear_refs_self();
 	return n;
 }
 
@@ -205,7 +190,7 @@ static char *make_kind(enum kind kind)
 			(void)*(volatile char *)(base + i * psz);
 		else
 			base[i * psz] = 1;
-	clear_refs();
+	clear_refs_self();
 	write_some(base);
 	return base;
 }

@@ -245,6 +245,20 @@ uint64_t pm_categories(uint64_t pme)
 	       (pme & PM_SWAP ? PAGE_IS_SWAPPED : 0) | (pme & PM_PRESENT ? PAGE_IS_PRESENT : 0);
 }
 
+bool scan_matches(uint64_t required, uint64_t anyof, uint64_t excluded, uint64_t cat)
+{
+	return (cat & required) == required && (!anyof || (cat & anyof)) && !(cat & excluded);
+}
+
+void clear_refs_self(void)
+{
+	int fd = open("/proc/self/clear_refs", O_WRONLY);
+
+	if (fd < 0 || write(fd, "4", 1) != 1)
+		fail("write 4 to /proc/self/clear_refs");
+	close(fd);
+}
+
 bool pm_huge(const uint64_t *pm, size_t n)
 {
 	uint64_t pfn0 = pm[0] & PM_PFN;

@@ -132,6 +132,12 @@ bool shmem_thp_advise(void);
 /* The categories (PAGE_IS_*) pagemap gives a page: bits 55, 61, 62, 63 */
 uint64_t pm_categories(uint64_t pme);
 
+/* Whether a page with categories @cat matches the masks (spec "What one call does") */
+bool scan_matches(uint64_t required, uint64_t anyof, uint64_t excluded, uint64_t cat);
+
+/* Write 4 to /proc/self/clear_refs: soft-dirty of the whole process cleared; exits on failure */
+void clear_refs_self(void);
+
 /*
  * Whether the @n pagemap entries at @pm are present with consecutive frames
  * from an @n-aligned one: one huge page, mapped whole (needs CAP_SYS_ADMIN

@@ -61,9 +61,7 @@ void put_arg(const struct call *c)
 
 bool matches(const struct pagemap_scan_arg *a, uint8_t cat)
 {
-	return (cat & a->required_mask) == a->required_mask &&
-	       (!a->anyof_mask || (cat & a->anyof_mask)) &&
-	       !(cat & a->excluded_mask);
+	return scan_matches(a->required_mask, a->anyof_mask, a->excluded_mask, cat);
 }
 
 bool arena_confined(const struct pagemap_scan_arg *a)

@@ -52,8 +52,7 @@ static void read_pagemap(uint64_t *pme)
 
 static bool matches(const struct call *c, uint64_t cat)
 {
-	return (cat & c->required) == c->required && (!c->anyof || (cat & c->anyof)) &&
-	       !(cat & c->excluded);
+	return scan_matches(c->required, c->anyof, c->excluded, cat);
 }
 
 /*

@@ -67,14 +67,6 @@ static void write_pattern(char *mem, size_t pages, size_t psz, const char *list)
 	free(copy);
 }
 
-static void clear_refs(void)
-{
-	FILE *f = fopen("/proc/self/clear_refs", "w");
-
-	if (!f || fputs("4", f) == EOF || fclose(f) == EOF)
-		fail("write 4 to /proc/self/clear_refs");
-}
-
 int main(int argc, char **argv)
 {
 	size_t psz = sysconf(_SC_PAGESIZE), pages, i;
@@ -95,7 +87,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < pages; i++)
 		mem[i * psz] = 0;
 	write_pattern(mem, pages, psz, argv[2]);	/* check LIST before clearing */
-	clear_refs();
+	clear_refs_self();
 	write_pattern(mem, pages, psz, argv[2]);
 
 	/* Block SIGUSR1 outside sigsuspend() so that no request is missed. */
